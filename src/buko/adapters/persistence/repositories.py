@@ -1,0 +1,197 @@
+"""Repositories over an AsyncSession: explicit SQL, explicit row <-> domain mapping."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from buko.adapters.persistence.tables import (
+    book_from_rows,
+    book_row,
+    books,
+    chunk_row,
+    chunks,
+    subscription_from_row,
+    subscription_row,
+    subscriptions,
+    user_from_row,
+    user_row,
+    users,
+)
+from buko.application.ports import BookRepository, SubscriptionRepository, UserRepository
+from buko.domain.accounts.user import User
+from buko.domain.billing.plans import Subscription
+from buko.domain.books.book import Book
+
+CHUNK_INDEX = chunks.c["index"]
+
+
+class ConcurrentUpdate(Exception):
+    """The book changed in the database after this transaction loaded it; nothing was saved.
+
+    Load it again (with `for_update=True` to serialise) and retry the change.
+    """
+
+    def __init__(self, book_id: str, version: int):
+        self.book_id, self.version = book_id, version
+        super().__init__(f"book {book_id} was changed by someone else since version {version} was loaded")
+
+
+@dataclass
+class _Snapshot:
+    """What the database holds for a book as far as this session knows."""
+
+    version: int
+    row: dict
+    chunks: list[dict]
+
+    @property
+    def plan(self) -> list[tuple]:
+        return [(c["index"], c["chapter_number"], c["parts"]) for c in self.chunks]
+
+
+def _snapshot(book: Book, version: int) -> _Snapshot:
+    return _Snapshot(version, book_row(book), [chunk_row(book.id, c) for c in book.chunks])
+
+
+class SqlAlchemyBookRepository(BookRepository):
+    """Books and their chunks. `save` writes what changed since load, guarded by the row's version."""
+
+    def __init__(self, session: AsyncSession):
+        super().__init__()
+        self.session = session
+        self._known: dict[str, tuple[Book, _Snapshot]] = {}
+        self._locked: set[str] = set()
+
+    async def _add(self, book: Book) -> None:
+        if book.id in self._known:
+            raise ValueError(f"book {book.id} is already in this unit of work")
+        new = _snapshot(book, 1)
+        await self.session.execute(sa.insert(books).values(**new.row, updated_at=_now(), version=new.version))
+        if new.chunks:
+            await self.session.execute(sa.insert(chunks), new.chunks)
+        self._known[book.id] = (book, new)
+
+    async def _get(self, book_id: str, for_update: bool) -> Book | None:
+        known = self._known.get(book_id)
+        if known and (not for_update or book_id in self._locked):
+            return known[0]
+        query = sa.select(books).where(books.c.id == book_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).mappings().one_or_none()
+        if row is None:
+            return None
+        if for_update:
+            self._locked.add(book_id)
+        if known:
+            if row["version"] != known[1].version:
+                raise ConcurrentUpdate(book_id, known[1].version)
+            return known[0]
+        chunk_rows = await self.session.execute(
+            sa.select(chunks).where(chunks.c.book_id == book_id).order_by(CHUNK_INDEX)
+        )
+        book = book_from_rows(row, chunk_rows.mappings())
+        self._known[book_id] = (book, _snapshot(book, row["version"]))
+        return book
+
+    async def save(self, book: Book) -> None:
+        """Write the book's changes; raise ConcurrentUpdate if its row moved on since it was loaded."""
+        known = self._known.get(book.id)
+        if known is None or known[0] is not book:
+            raise ValueError(f"book {book.id} was not loaded or added in this unit of work")
+        old, new = known[1], _snapshot(book, known[1].version + 1)
+        if new.row == old.row and new.chunks == old.chunks:
+            return
+        changed = await self.session.execute(
+            sa.update(books)
+            .where(books.c.id == book.id, books.c.version == old.version)
+            .values(**{k: v for k, v in new.row.items() if k != "id"}, updated_at=_now(), version=new.version)
+        )
+        if changed.rowcount != 1:
+            raise ConcurrentUpdate(book.id, old.version)
+        if new.plan != old.plan:
+            await self.session.execute(sa.delete(chunks).where(chunks.c.book_id == book.id))
+            if new.chunks:
+                await self.session.execute(sa.insert(chunks), new.chunks)
+        else:
+            for row, before in zip(new.chunks, old.chunks):
+                if row != before:
+                    await self.session.execute(
+                        sa.update(chunks)
+                        .where(chunks.c.book_id == book.id, CHUNK_INDEX == row["index"])
+                        .values(**{k: v for k, v in row.items() if k not in ("book_id", "index")})
+                    )
+        self._known[book.id] = (book, new)
+
+    async def list_for_owner(self, owner_id: str) -> list[Book]:
+        """The owner's books, newest first (not tracked: changes to them are not saved)."""
+        rows = await self.session.execute(
+            sa.select(books).where(books.c.owner_id == owner_id).order_by(books.c.created_at.desc(), books.c.id)
+        )
+        chunk_rows = await self.session.execute(
+            sa.select(chunks)
+            .join(books, books.c.id == chunks.c.book_id)
+            .where(books.c.owner_id == owner_id)
+            .order_by(chunks.c.book_id, CHUNK_INDEX)
+        )
+        by_book: dict[str, list] = {}
+        for chunk in chunk_rows.mappings():
+            by_book.setdefault(chunk["book_id"], []).append(chunk)
+        return [book_from_rows(row, by_book.get(row["id"], ())) for row in rows.mappings()]
+
+    async def count_created_since(self, owner_id: str, since: datetime) -> int:
+        query = sa.select(sa.func.count()).select_from(books).where(
+            books.c.owner_id == owner_id, books.c.created_at >= since
+        )
+        return (await self.session.execute(query)).scalar_one()
+
+
+class SqlAlchemyUserRepository(UserRepository):
+    """Users; emails are unique (the database enforces it at commit)."""
+
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def add(self, user: User) -> None:
+        await self.session.execute(sa.insert(users).values(**user_row(user)))
+
+    async def get(self, user_id: str) -> User | None:
+        return await self._one(users.c.id == user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self._one(users.c.email == email.strip().lower())
+
+    async def _one(self, condition) -> User | None:
+        row = (await self.session.execute(sa.select(users).where(condition))).mappings().one_or_none()
+        return user_from_row(row) if row else None
+
+
+class SqlAlchemySubscriptionRepository(SubscriptionRepository):
+    """One subscription per user; `save` inserts or replaces it."""
+
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def get_for_user(self, user_id: str) -> Subscription | None:
+        query = sa.select(subscriptions).where(subscriptions.c.user_id == user_id)
+        row = (await self.session.execute(query)).mappings().one_or_none()
+        return subscription_from_row(row) if row else None
+
+    async def save(self, subscription: Subscription) -> None:
+        values = subscription_row(subscription)
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(subscriptions).values(**values)
+        await self.session.execute(
+            insert.on_conflict_do_update(
+                index_elements=[subscriptions.c.user_id],
+                set_={k: insert.excluded[k] for k in values if k != "user_id"},
+            )
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

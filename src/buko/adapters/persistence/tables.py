@@ -1,0 +1,193 @@
+"""The tables, and explicit mapping between their rows and the domain's objects."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+
+from buko.domain.accounts.user import Role, User
+from buko.domain.billing.plans import Subscription, SubscriptionStatus
+from buko.domain.books.architecture import Architecture
+from buko.domain.books.book import Book, BookStatus
+from buko.domain.books.brief import Brief
+from buko.domain.books.chunks import Chunk, ChunkPart, ChunkStatus
+from buko.domain.books.usage import Usage
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime on every backend (SQLite keeps no offset: naive means UTC)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Named constraints, so that later batch migrations on SQLite can address them.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = sa.MetaData(naming_convention=NAMING)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("user_id", sa.String(64), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("plan_code", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+)
+
+books = sa.Table(
+    "books",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("owner_id", sa.String(64), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("brief", sa.JSON, nullable=False),
+    sa.Column("architecture", sa.JSON, nullable=True),
+    sa.Column("lanes", sa.Integer, nullable=False),
+    sa.Column("writer", sa.String(120), nullable=False),
+    sa.Column("demo", sa.Boolean, nullable=False),
+    sa.Column("planning_usage", sa.JSON, nullable=False),
+    sa.Column("running_summary", sa.Text, nullable=False),
+    sa.Column("failure", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Index("ix_books_owner_id_created_at", "owner_id", "created_at"),
+)
+
+chunks = sa.Table(
+    "chunks",
+    metadata,
+    sa.Column("book_id", sa.String(64), sa.ForeignKey("books.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("index", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("chapter_number", sa.Integer, nullable=False),
+    sa.Column("parts", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("actual_words", sa.Integer, nullable=False),
+    sa.Column("usage", sa.JSON, nullable=False),
+    sa.Column("lease_owner", sa.String(200), nullable=False),
+    sa.Column("lease_until", UTCDateTime(), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+)
+
+
+# -- books ----------------------------------------------------------------
+def book_row(book: Book) -> dict:
+    """The books row of `book`, without the bookkeeping columns (updated_at, version)."""
+    return {
+        "id": book.id,
+        "owner_id": book.owner_id,
+        "status": book.status.value,
+        "brief": book.brief.as_dict(),
+        "architecture": book.architecture.as_dict() if book.architecture else None,
+        "lanes": book.lanes,
+        "writer": book.writer,
+        "demo": book.demo,
+        "planning_usage": book.planning_usage.as_dict(),
+        "running_summary": book.running_summary,
+        "failure": book.failure,
+        "created_at": book.created_at,
+    }
+
+
+def chunk_row(book_id: str, chunk: Chunk) -> dict:
+    return {
+        "book_id": book_id,
+        "index": chunk.index,
+        "chapter_number": chunk.chapter_number,
+        "parts": [asdict(part) for part in chunk.parts],
+        "status": chunk.status.value,
+        "text": chunk.text,
+        "actual_words": chunk.actual_words,
+        "usage": chunk.usage.as_dict(),
+        "lease_owner": chunk.lease_owner,
+        "lease_until": chunk.lease_until,
+        "attempts": chunk.attempts,
+    }
+
+
+def chunk_from_row(row: Mapping) -> Chunk:
+    return Chunk(
+        index=row["index"],
+        chapter_number=row["chapter_number"],
+        parts=tuple(ChunkPart(**part) for part in row["parts"]),
+        status=ChunkStatus(row["status"]),
+        text=row["text"],
+        actual_words=row["actual_words"],
+        usage=Usage.from_dict(row["usage"]),
+        lease_owner=row["lease_owner"],
+        lease_until=row["lease_until"],
+        attempts=row["attempts"],
+    )
+
+
+def book_from_rows(row: Mapping, chunk_rows: Iterable[Mapping]) -> Book:
+    return Book(
+        id=row["id"],
+        owner_id=row["owner_id"],
+        brief=Brief.from_dict(row["brief"]),
+        created_at=row["created_at"],
+        status=BookStatus(row["status"]),
+        architecture=Architecture.from_dict(row["architecture"]) if row["architecture"] is not None else None,
+        chunks=[chunk_from_row(c) for c in sorted(chunk_rows, key=lambda c: c["index"])],
+        lanes=row["lanes"],
+        writer=row["writer"],
+        demo=row["demo"],
+        planning_usage=Usage.from_dict(row["planning_usage"]),
+        running_summary=row["running_summary"],
+        failure=row["failure"],
+    )
+
+
+# -- accounts and billing ---------------------------------------------------
+def user_row(user: User) -> dict:
+    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role.value,
+            "created_at": user.created_at}
+
+
+def user_from_row(row: Mapping) -> User:
+    return User(id=row["id"], email=row["email"], name=row["name"], role=Role(row["role"]),
+                created_at=row["created_at"])
+
+
+def subscription_row(subscription: Subscription) -> dict:
+    return {"user_id": subscription.user_id, "plan_code": subscription.plan_code,
+            "status": subscription.status.value, "started_at": subscription.started_at}
+
+
+def subscription_from_row(row: Mapping) -> Subscription:
+    return Subscription(user_id=row["user_id"], plan_code=row["plan_code"],
+                        status=SubscriptionStatus(row["status"]), started_at=row["started_at"])

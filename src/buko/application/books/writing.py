@@ -1,0 +1,100 @@
+"""Write one chunk: claim it, stream it from the model to live watchers, store it once."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from buko.application.books.base import BookUseCase
+from buko.application.books.patience import DEFAULT_MAX_WAIT, patiently
+from buko.application.commands import WriteChunk
+from buko.application.messagebus import MessageBus
+from buko.application.ports import ChunkRequest, Clock, LanguageModel, LiveEvents, UnitOfWork
+from buko.domain.books.book import Book, BookStatus
+from buko.domain.errors import ChunkBusy
+
+log = logging.getLogger(__name__)
+
+
+class WriteChunkHandler(BookUseCase):
+    """Runs on the `book_generation_normal` queue. A finished chunk is never written twice.
+
+    The model call happens outside any transaction; the chunk is claimed with a lease
+    first, so a second delivery of the same task while the first is alive does nothing.
+    """
+
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        bus: MessageBus,
+        llm: LanguageModel,
+        live: LiveEvents,
+        clock: Clock,
+        worker_id: str,
+        lease: timedelta,
+        max_wait: float = DEFAULT_MAX_WAIT,
+    ):
+        super().__init__(uow, bus)
+        self.llm, self.live, self.clock = llm, live, clock
+        self.worker_id, self.lease, self.max_wait = worker_id, lease, max_wait
+
+    async def __call__(self, cmd: WriteChunk) -> bool:
+        """Returns True when this call wrote the chunk."""
+        try:
+            request = await self.change(cmd.book_id, lambda book: self._claim(book, cmd.index))
+        except ChunkBusy as busy:
+            log.info("%s", busy)
+            return False
+        if request is None:
+            return False
+        chunk = request.chunk
+        await self.live.publish(
+            cmd.book_id,
+            {"type": "chunk_started", "index": chunk.index, "chapter": chunk.chapter_number,
+             "target_words": chunk.target_words},
+        )
+
+        async def on_text(delta: str) -> None:
+            await self.live.publish(cmd.book_id, {"type": "delta", "index": chunk.index, "text": delta})
+
+        async def on_restart() -> None:
+            await self.live.publish(cmd.book_id, {"type": "chunk_restarted", "index": chunk.index})
+
+        async def announce(reason: str, retry_after: float) -> None:
+            await self.live.publish(
+                cmd.book_id, {"type": "waiting", "index": chunk.index, "reason": reason, "retry_after": retry_after}
+            )
+
+        try:
+            result = await patiently(
+                lambda: self.llm.write(request, on_text, on_restart), announce, self.clock.sleep, self.max_wait
+            )
+        except Exception as exc:  # the model failed for good: keep what is done, fail resumably
+            log.exception("writing chunk %s of book %s failed", cmd.index, cmd.book_id)
+            await self.change(cmd.book_id, lambda book: _give_up(book, cmd.index, f"writing failed: {exc}"))
+            return False
+        await self.change(
+            cmd.book_id, lambda book: book.complete_chunk(cmd.index, result.text, result.usage, result.summary)
+        )
+        return True
+
+    def _claim(self, book: Book, index: int) -> ChunkRequest | None:
+        if book.status is not BookStatus.WRITING:
+            log.info("book %s is %s: chunk %s not written", book.id, book.status, index)
+            return None
+        if not book.claim_chunk(index, self.worker_id, self.clock.now(), self.lease):
+            return None
+        return ChunkRequest(
+            book_id=book.id,
+            brief=book.brief,
+            architecture=book.architecture,
+            chunk=book.chunks[index],
+            summary_so_far=book.running_summary,
+            previous_tail=book.previous_tail(index),
+        )
+
+
+def _give_up(book: Book, index: int, reason: str) -> None:
+    book.release_chunk(index)
+    if book.status is BookStatus.WRITING:
+        book.fail(reason)

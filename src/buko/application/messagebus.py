@@ -1,0 +1,63 @@
+"""Routes domain events to their handlers, after the transaction that raised them commits."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+
+from buko.application.commands import PlanBook, SendEmail, WriteChunk
+from buko.application.ports import LiveEvents, TaskQueue, UnitOfWork
+from buko.domain.books import events
+
+log = logging.getLogger(__name__)
+Handler = Callable[[events.Event], Awaitable[None]]
+
+
+class MessageBus:
+    """Dispatches events: queue follow-up work, tell live watchers, mail the author."""
+
+    def __init__(self, queue: TaskQueue, live: LiveEvents, uow: Callable[[], UnitOfWork]):
+        self.queue, self.live, self.uow = queue, live, uow
+        self.handlers: dict[type[events.Event], list[Handler]] = {
+            events.PlanningRequested: [self._enqueue_planning],
+            events.ChunkQueued: [self._enqueue_chunk],
+            events.BookPlanned: [self._announce("planned")],
+            events.ArchitectureApproved: [self._announce("approved")],
+            events.ChunkWritten: [self._announce("chunk_written")],
+            events.BookWritten: [self._announce("book_written"), self._mail_author],
+            events.BookFailed: [self._announce("book_failed")],
+            events.BookCancelled: [self._announce("book_cancelled")],
+        }
+
+    async def dispatch(self, raised: Iterable[events.Event]) -> None:
+        for event in list(raised):
+            for handler in self.handlers.get(type(event), ()):
+                await handler(event)
+
+    async def _enqueue_planning(self, event: events.PlanningRequested) -> None:
+        await self.queue.enqueue(PlanBook(event.book_id, event.notes))
+
+    async def _enqueue_chunk(self, event: events.ChunkQueued) -> None:
+        await self.queue.enqueue(WriteChunk(event.book_id, event.index))
+
+    def _announce(self, kind: str) -> Handler:
+        async def publish(event: events.Event) -> None:
+            payload = {k: v for k, v in vars(event).items() if k != "book_id"}
+            await self.live.publish(event.book_id, {"type": kind, **payload})
+
+        return publish
+
+    async def _mail_author(self, event: events.BookWritten) -> None:
+        async with self.uow() as uow:
+            owner = await uow.users.get(event.owner_id)
+            book = await uow.books.get(event.book_id)
+        if owner is None or book is None:
+            log.warning("book %s written but its owner is gone; no mail sent", event.book_id)
+            return
+        await self.queue.enqueue(
+            SendEmail(
+                to=owner.email,
+                subject=f"Your book is ready: {book.title}",
+                body=f"Hello {owner.name},\n\n\"{book.title}\" is written ({book.words_written} words). "
+                "You can download it as PDF, EPUB or DOCX.\n\nBuko",
+            )
+        )

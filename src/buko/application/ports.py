@@ -1,0 +1,218 @@
+"""Ports: what the use cases need from the outside world. Adapters and test fakes subclass them."""
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from buko.application.commands import Command
+from buko.domain.accounts.user import User
+from buko.domain.billing.plans import Subscription
+from buko.domain.books.architecture import Architecture
+from buko.domain.books.book import Book
+from buko.domain.books.brief import Brief
+from buko.domain.books.chunks import Chunk
+from buko.domain.books.events import Event
+from buko.domain.books.manuscript import Manuscript
+from buko.domain.books.usage import Usage
+
+
+class BookRepository(abc.ABC):
+    """Books with their chunks. Books loaded or added are tracked in `seen` and saved on commit."""
+
+    def __init__(self) -> None:
+        self.seen: set[Book] = set()
+
+    async def add(self, book: Book) -> None:
+        await self._add(book)
+        self.seen.add(book)
+
+    async def get(self, book_id: str, *, for_update: bool = False) -> Book | None:
+        """Load a book; `for_update` locks it until the transaction ends."""
+        book = await self._get(book_id, for_update)
+        if book is not None:
+            self.seen.add(book)
+        return book
+
+    @abc.abstractmethod
+    async def _add(self, book: Book) -> None: ...
+
+    @abc.abstractmethod
+    async def _get(self, book_id: str, for_update: bool) -> Book | None: ...
+
+    @abc.abstractmethod
+    async def list_for_owner(self, owner_id: str) -> list[Book]: ...
+
+    @abc.abstractmethod
+    async def count_created_since(self, owner_id: str, since: datetime) -> int: ...
+
+
+class UserRepository(abc.ABC):
+    @abc.abstractmethod
+    async def add(self, user: User) -> None: ...
+
+    @abc.abstractmethod
+    async def get(self, user_id: str) -> User | None: ...
+
+    @abc.abstractmethod
+    async def get_by_email(self, email: str) -> User | None: ...
+
+
+class SubscriptionRepository(abc.ABC):
+    @abc.abstractmethod
+    async def get_for_user(self, user_id: str) -> Subscription | None: ...
+
+    @abc.abstractmethod
+    async def save(self, subscription: Subscription) -> None: ...
+
+
+class UnitOfWork(abc.ABC):
+    """One transaction. `async with uow:` rolls back on exit unless `commit()` was awaited."""
+
+    books: BookRepository
+    users: UserRepository
+    subscriptions: SubscriptionRepository
+
+    async def __aenter__(self) -> UnitOfWork:
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.rollback()
+
+    @abc.abstractmethod
+    async def commit(self) -> None:
+        """Save every book in `books.seen` and commit."""
+
+    @abc.abstractmethod
+    async def rollback(self) -> None: ...
+
+    def collect_new_events(self) -> Iterator[Event]:
+        for book in self.books.seen:
+            while book.events:
+                yield book.events.pop(0)
+
+
+@dataclass(frozen=True)
+class ArchitectureRequest:
+    brief: Brief
+    current: Architecture | None = None
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class ArchitectureResult:
+    architecture: Architecture
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class ChunkRequest:
+    """Everything the writer needs for one chunk (DESIGN.md section 2, writing context)."""
+
+    book_id: str
+    brief: Brief
+    architecture: Architecture
+    chunk: Chunk
+    summary_so_far: str
+    previous_tail: str
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    text: str
+    usage: Usage
+    summary: str = ""
+
+
+TextSink = Callable[[str], Awaitable[None]]
+RestartSink = Callable[[], Awaitable[None]]
+
+
+async def _nothing() -> None:
+    return None
+
+
+class ModelUnavailable(Exception):
+    """The model cannot take work now (circuit open, sustained overload): try again later."""
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class LanguageModel(abc.ABC):
+    """Plans and writes books. `name` labels the text; `demo` is true for non-AI demo text."""
+
+    name: str
+    demo: bool
+
+    @abc.abstractmethod
+    async def architect(self, request: ArchitectureRequest) -> ArchitectureResult: ...
+
+    @abc.abstractmethod
+    async def write(self, request: ChunkRequest, on_text: TextSink, on_restart: RestartSink = _nothing) -> ChunkResult:
+        """Write one chunk, passing text deltas to `on_text` as they arrive.
+
+        When an attempt breaks mid-stream and starts over, `on_restart` is awaited first, so that
+        watchers drop the partial text they were shown.
+        """
+
+
+class TaskQueue(abc.ABC):
+    """Sends commands to the worker pool of their queue."""
+
+    @abc.abstractmethod
+    async def enqueue(self, command: Command) -> None: ...
+
+
+class LiveEvents(abc.ABC):
+    """Per-book stream of progress events, each given a sequence number."""
+
+    @abc.abstractmethod
+    async def publish(self, book_id: str, event: dict) -> int: ...
+
+    @abc.abstractmethod
+    def subscribe(self, book_id: str, after: int = 0) -> AsyncIterator[dict]:
+        """Events with a sequence number above `after`: the buffered ones, then live ones."""
+
+
+class Mailer(abc.ABC):
+    @abc.abstractmethod
+    async def send(self, to: str, subject: str, body: str) -> None: ...
+
+
+class Clock(abc.ABC):
+    @abc.abstractmethod
+    def now(self) -> datetime: ...
+
+    @abc.abstractmethod
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class CoverRenderer(abc.ABC):
+    @abc.abstractmethod
+    def render(self, manuscript: Manuscript) -> bytes:
+        """A cover image (PNG bytes)."""
+
+
+class Exporter(abc.ABC):
+    """Renders a manuscript to one file format. CPU-bound: callers run it off the event loop."""
+
+    format: str
+    extension: str
+    media_type: str
+
+    @abc.abstractmethod
+    def render(self, manuscript: Manuscript, cover_png: bytes) -> bytes: ...
+
+
+class ArtifactStore(abc.ABC):
+    """Where exported files live, keyed by book and file name."""
+
+    @abc.abstractmethod
+    async def find(self, book_id: str, name: str) -> str | None:
+        """The location of a stored artifact, or None."""
+
+    @abc.abstractmethod
+    async def put(self, book_id: str, name: str, data: bytes) -> str: ...

@@ -1,0 +1,64 @@
+"""Settings from the environment (the original system's names), with embedded defaults.
+
+Unset DATABASE_URL means SQLite in BUKO_DATA_DIR; unset REDIS_URL means in-process queues and
+live events; unset ANTHROPIC_API_KEY means the offline demo writer.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(Path(".buko"), validation_alias=_env("BUKO_DATA_DIR"))
+    database_url: str = Field("", validation_alias=_env("DATABASE_URL"))
+    db_pool_size: int = Field(20, ge=1, validation_alias=_env("DB_POOL_SIZE"))
+    db_max_overflow: int = Field(30, ge=0, validation_alias=_env("DB_MAX_OVERFLOW"))
+    db_pool_timeout: float = Field(30.0, gt=0, validation_alias=_env("DB_POOL_TIMEOUT"))
+    redis_url: str = Field("", validation_alias=_env("REDIS_URL"))
+
+    anthropic_api_key: SecretStr | None = Field(None, validation_alias=_env("ANTHROPIC_API_KEY"))
+    anthropic_base_url: str = Field("", validation_alias=_env("ANTHROPIC_BASE_URL"))
+    claude_model: str = Field("claude-sonnet-4-20250514", validation_alias=_env("CLAUDE_MODEL"))
+    claude_max_tokens: int = Field(64_000, ge=256, validation_alias=_env("CLAUDE_MAX_TOKENS"))
+    claude_thinking_budget: int = Field(0, ge=0, validation_alias=_env("CLAUDE_THINKING_BUDGET"))
+
+    chunk_words: int = Field(2_500, ge=100, le=20_000, validation_alias=_env("BUKO_CHUNK_WORDS"))
+    chunk_lease_seconds: int = Field(
+        900, ge=10, validation_alias=_env("BUKO_CHUNK_LEASE_SECONDS", "CELERY_TASK_SOFT_TIME_LIMIT")
+    )
+    model_max_wait_seconds: float = Field(1800.0, ge=0, validation_alias=_env("BUKO_MODEL_MAX_WAIT_SECONDS"))
+    offline_words_per_second: float = Field(4_000.0, ge=0, validation_alias=_env("BUKO_OFFLINE_WPS"))
+    worker_concurrency: int = Field(
+        8, ge=1, validation_alias=_env("BUKO_WORKER_CONCURRENCY", "CELERY_WORKER_CONCURRENCY")
+    )
+    ws_ping_interval: float = Field(60, gt=0, validation_alias=_env("BUKO_WS_PING_INTERVAL", "SOCKETIO_PING_INTERVAL"))
+    ws_ping_timeout: float = Field(120, gt=0, validation_alias=_env("BUKO_WS_PING_TIMEOUT", "SOCKETIO_PING_TIMEOUT"))
+
+    export_dir: Path | None = Field(None, validation_alias=_env("BUKO_EXPORT_DIR"))
+    mail_server: str = Field("", validation_alias=_env("MAIL_SERVER"))
+    mail_port: int = Field(587, validation_alias=_env("MAIL_PORT"))
+    mail_username: str = Field("", validation_alias=_env("MAIL_USERNAME"))
+    mail_password: str = Field("", validation_alias=_env("MAIL_PASSWORD"))
+    mail_from: str = Field("Buko <no-reply@buko.local>", validation_alias=_env("MAIL_DEFAULT_SENDER", "MAIL_FROM"))
+    mail_use_tls: bool = Field(True, validation_alias=_env("MAIL_USE_TLS"))
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'buko.db').resolve()}"
+
+    @property
+    def effective_export_dir(self) -> Path:
+        return self.export_dir or self.data_dir / "exports"
+
+    @property
+    def uses_anthropic(self) -> bool:
+        return bool(self.anthropic_api_key and self.anthropic_api_key.get_secret_value())

@@ -1,0 +1,206 @@
+"""The Book aggregate and its life: draft -> planning -> planned -> approved -> writing -> written."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from buko.domain.books import events
+from buko.domain.books.architecture import Architecture
+from buko.domain.books.brief import Brief
+from buko.domain.books.chunks import DEFAULT_CHUNK_CEILING, Chunk, ChunkStatus, count_words, plan_chunks
+from buko.domain.books.usage import Usage, total
+from buko.domain.errors import ChunkBusy, InvalidTransition
+
+MAX_LANES = 8
+TAIL_WORDS = 150
+
+
+class BookStatus(StrEnum):
+    DRAFT = "draft"
+    PLANNING = "planning"
+    PLANNED = "planned"
+    APPROVED = "approved"
+    WRITING = "writing"
+    WRITTEN = "written"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+S = BookStatus
+
+
+@dataclass(eq=False)
+class Book:
+    id: str
+    owner_id: str
+    brief: Brief
+    created_at: datetime
+    status: BookStatus = S.DRAFT
+    architecture: Architecture | None = None
+    chunks: list[Chunk] = field(default_factory=list)
+    lanes: int = 1
+    writer: str = ""
+    demo: bool = False
+    planning_usage: Usage = field(default_factory=Usage)
+    running_summary: str = ""
+    failure: str = ""
+    events: list[events.Event] = field(default_factory=list, compare=False, repr=False)
+
+    # -- planning ---------------------------------------------------------
+    def request_plan(self) -> None:
+        if not (self.status is S.DRAFT or (self.status is S.FAILED and not self.chunks)):
+            self._refuse("plan")
+        self.status, self.failure = S.PLANNING, ""
+        self.events.append(events.PlanningRequested(self.id))
+
+    def architecture_ready(self, architecture: Architecture, usage: Usage, writer: str, demo: bool) -> None:
+        self._require(S.PLANNING, action="receive an architecture")
+        self.architecture = architecture.validate(self.brief.target_words)
+        self.planning_usage = self.planning_usage + usage
+        self.writer, self.demo = writer, demo
+        self.status = S.PLANNED
+        self.events.append(events.BookPlanned(self.id))
+
+    def request_revision(self, notes: str) -> None:
+        self._require(S.PLANNED, action="revise")
+        if not notes.strip():
+            raise InvalidTransition("revision notes must not be empty")
+        self.status = S.PLANNING
+        self.events.append(events.PlanningRequested(self.id, notes=notes))
+
+    def edit(self, architecture: Architecture) -> None:
+        self._require(S.PLANNED, action="edit")
+        self.architecture = architecture.validate(self.brief.target_words)
+
+    def approve(self, ceiling: int = DEFAULT_CHUNK_CEILING) -> None:
+        self._require(S.PLANNED, action="approve")
+        self.chunks = plan_chunks(self.architecture, ceiling)
+        self.status = S.APPROVED
+        self.events.append(events.ArchitectureApproved(self.id, len(self.chunks)))
+
+    # -- writing ----------------------------------------------------------
+    def start_writing(self, lanes: int = 1) -> list[int]:
+        """Start (or resume) writing with up to `lanes` chapters at once; returns queued chunks."""
+        if not (self.status is S.APPROVED or (self.status is S.FAILED and self.chunks)):
+            self._refuse("write")
+        if not 1 <= lanes <= MAX_LANES:
+            raise InvalidTransition(f"lanes must be between 1 and {MAX_LANES}")
+        self.status, self.failure, self.lanes = S.WRITING, "", lanes
+        for chunk in self.chunks:
+            if not chunk.done:
+                chunk.status, chunk.lease_owner, chunk.lease_until = ChunkStatus.PENDING, "", None
+        started = []
+        for _ in range(lanes):
+            index = self._next_free_chapter_start()
+            if index is None:
+                break
+            started.append(self._queue(index))
+        return started
+
+    def claim_chunk(self, index: int, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Take the chunk for writing. False when it is already written (nothing to do)."""
+        self._require(S.WRITING, action="write a chunk")
+        chunk = self.chunks[index]
+        if chunk.done:
+            return False
+        if chunk.lease_owner and chunk.lease_owner != owner and chunk.lease_until and chunk.lease_until > now:
+            raise ChunkBusy(f"chunk {index} is being written by {chunk.lease_owner}")
+        chunk.status, chunk.lease_owner, chunk.lease_until = ChunkStatus.WRITING, owner, now + lease
+        chunk.attempts += 1
+        return True
+
+    def complete_chunk(self, index: int, text: str, usage: Usage, summary: str = "") -> list[int]:
+        """Store a written chunk once; returns the chunks queued next. A finished chunk is never rewritten."""
+        chunk = self.chunks[index]
+        if chunk.done or self.status not in (S.WRITING, S.FAILED):
+            return []
+        chunk.text, chunk.actual_words, chunk.usage = text, count_words(text), chunk.usage + usage
+        chunk.status, chunk.lease_owner, chunk.lease_until = ChunkStatus.DONE, "", None
+        if summary:
+            self.running_summary = summary
+        self.events.append(events.ChunkWritten(self.id, index, chunk.actual_words))
+        if all(c.done for c in self.chunks):
+            self.status, self.failure = S.WRITTEN, ""
+            self.events.append(events.BookWritten(self.id, self.owner_id))
+            return []
+        if self.status is not S.WRITING:
+            return []
+        following = self._next_in_lane(index)
+        return [following] if following is not None else []
+
+    def release_chunk(self, index: int, usage: Usage = Usage()) -> None:
+        """Give a chunk back after a failed attempt, keeping what the attempt cost."""
+        chunk = self.chunks[index]
+        if not chunk.done:
+            chunk.status, chunk.lease_owner, chunk.lease_until = ChunkStatus.PENDING, "", None
+            chunk.usage = chunk.usage + usage
+
+    def fail(self, reason: str) -> None:
+        if self.status not in (S.PLANNING, S.APPROVED, S.WRITING):
+            self._refuse("fail")
+        for chunk in self.chunks:
+            if not chunk.done:
+                chunk.status, chunk.lease_owner, chunk.lease_until = ChunkStatus.PENDING, "", None
+        self.status, self.failure = S.FAILED, reason
+        self.events.append(events.BookFailed(self.id, reason))
+
+    def cancel(self) -> None:
+        if self.status not in (S.DRAFT, S.PLANNING, S.PLANNED, S.APPROVED, S.WRITING):
+            self._refuse("cancel")
+        self.status = S.CANCELLED
+        self.events.append(events.BookCancelled(self.id))
+
+    # -- reading ----------------------------------------------------------
+    @property
+    def usage(self) -> Usage:
+        return self.planning_usage + total(c.usage for c in self.chunks)
+
+    @property
+    def words_written(self) -> int:
+        return sum(c.actual_words for c in self.chunks if c.done)
+
+    @property
+    def target_words(self) -> int:
+        return self.architecture.words if self.architecture else self.brief.target_words
+
+    @property
+    def title(self) -> str:
+        return self.architecture.title if self.architecture else self.brief.idea[:80]
+
+    def chapter_text(self, number: int) -> str:
+        return "\n\n".join(c.text.strip() for c in self.chunks if c.chapter_number == number and c.done)
+
+    def previous_tail(self, index: int, words: int = TAIL_WORDS) -> str:
+        """The end of the text just before chunk `index` in its chapter, for continuity."""
+        if index == 0 or self.chunks[index - 1].chapter_number != self.chunks[index].chapter_number:
+            return ""
+        return " ".join(self.chunks[index - 1].text.split()[-words:])
+
+    # -- internals --------------------------------------------------------
+    def _queue(self, index: int) -> int:
+        self.chunks[index].status = ChunkStatus.QUEUED
+        self.events.append(events.ChunkQueued(self.id, index))
+        return index
+
+    def _next_in_lane(self, index: int) -> int | None:
+        following = index + 1
+        if following < len(self.chunks) and self.chunks[following].chapter_number == self.chunks[index].chapter_number:
+            return self._queue(following) if self.chunks[following].status is ChunkStatus.PENDING else None
+        start = self._next_free_chapter_start()
+        return self._queue(start) if start is not None else None
+
+    def _next_free_chapter_start(self) -> int | None:
+        """First unfinished chunk of the first chapter that no lane is working on."""
+        busy = {c.chapter_number for c in self.chunks if c.status in (ChunkStatus.QUEUED, ChunkStatus.WRITING)}
+        for chunk in self.chunks:
+            if not chunk.done and chunk.chapter_number not in busy:
+                return chunk.index
+        return None
+
+    def _require(self, status: BookStatus, action: str) -> None:
+        if self.status is not status:
+            self._refuse(action)
+
+    def _refuse(self, action: str) -> None:
+        raise InvalidTransition(f"cannot {action} a book that is {self.status.value}")

@@ -1,0 +1,102 @@
+"""The `buko` command."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from buko.config import Settings
+from buko.domain.books.brief import LANGUAGES
+from buko.domain.errors import DomainError
+
+FORMATS = ("pdf", "epub", "docx")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a positive number")
+    return value
+
+
+def _formats(text: str) -> list[str]:
+    chosen = [f.strip().lower() for f in text.split(",") if f.strip()]
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"formats must be a comma-separated subset of {','.join(FORMATS)}")
+    return chosen
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="buko", description="Buko turns an idea into a finished book.")
+    root.add_argument("-v", "--verbose", action="store_true", help="log what happens underneath")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    write = commands.add_parser("write", help="plan, approve, write and export a whole book")
+    write.add_argument("idea", help="what the book is about (quote it)")
+    write.add_argument("--chapters", type=_positive, default=6)
+    write.add_argument("--words", type=_positive, default=12_000, help="target length in words")
+    write.add_argument("--lang", choices=LANGUAGES, default="en")
+    write.add_argument("--genre", default="non-fiction")
+    write.add_argument("--audience", default="general readers")
+    write.add_argument("--tone", default="clear and engaging")
+    write.add_argument("--author", default="Anonymous")
+    write.add_argument("--formats", type=_formats, default=list(FORMATS), help="comma-separated: pdf,epub,docx")
+    write.add_argument("--out", type=Path, default=Path("buko-out"), help="folder for the exported files")
+    write.add_argument("--parallel", type=_positive, default=1, help="chapters written at once (1 = in order)")
+    write.add_argument("--quiet", action="store_true", help="no live progress display")
+
+    resume = commands.add_parser("resume", help="resume a failed book and export it")
+    resume.add_argument("book_id")
+    resume.add_argument("--formats", type=_formats, default=list(FORMATS))
+    resume.add_argument("--out", type=Path, default=Path("buko-out"))
+    resume.add_argument("--parallel", type=_positive, default=1)
+    resume.add_argument("--quiet", action="store_true")
+
+    commands.add_parser("books", help="list the books of the local author")
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply migrations up to the newest")
+    db_commands.add_parser("current", help="show the applied migration")
+
+    commands.add_parser("serve", help="run the web app (not available yet)")
+    commands.add_parser("worker", help="run a worker pool (not available yet)")
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = Settings()
+    except ValidationError as invalid:
+        print(f"buko: bad configuration:\n{invalid}", file=sys.stderr)
+        return 2
+    if args.command in ("serve", "worker"):
+        print(
+            f"buko {args.command}: not available yet; `buko write` runs everything in one process.",
+            file=sys.stderr,
+        )
+        return 3
+    from buko.entrypoints import cli_commands
+
+    try:
+        return asyncio.run(cli_commands.run(args, settings))
+    except DomainError as refused:
+        print(f"buko: {refused}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("buko: interrupted; `buko resume BOOK_ID` continues a stopped book", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

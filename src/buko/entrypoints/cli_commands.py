@@ -1,0 +1,164 @@
+"""What the `buko` subcommands do, on the container built from the settings."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from buko.adapters.persistence.migrate import current, upgrade
+from buko.application.accounts.registration import EmailTaken
+from buko.application.commands import ApproveArchitecture, CreateBook, ExportBook, RegisterUser, Subscribe, WriteBook
+from buko.bootstrap import Container, build_container
+from buko.config import Settings
+from buko.domain.books.book import Book, BookStatus
+from buko.domain.books.brief import Brief
+from buko.entrypoints.progress import Stalled, follow_writing, next_terminal
+from buko.entrypoints.worker.runtime import running
+
+LOCAL_AUTHOR = "author@localhost"
+LOCAL_PLAN = "studio"
+IDLE_SECONDS = 300
+
+
+async def run(args, settings: Settings) -> int:
+    container = build_container(settings)
+    console = Console(stderr=False, highlight=False)
+    if args.command == "db":
+        return await _db(container, args.db_command, console)
+    brief = None
+    if args.command == "write":
+        brief = Brief(
+            idea=args.idea, genre=args.genre, audience=args.audience, tone=args.tone, language=args.lang,
+            target_words=args.words, chapter_count=args.chapters, author=args.author,
+        )
+    async with running(container):
+        if args.command == "books":
+            return await _books(container, console)
+        if brief is not None:
+            return await _write(container, console, args, brief)
+        return await _resume(container, console, args)
+
+
+async def _db(container: Container, command: str, console: Console) -> int:
+    engine = container.core.engine()
+    try:
+        if command == "upgrade":
+            await upgrade(engine)
+        console.print(f"database at revision {await current(engine)}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _local_author(container: Container, name: str) -> str:
+    uc = container.use_cases
+    try:
+        user_id = await uc.register_user()(RegisterUser(LOCAL_AUTHOR, name, "author"))
+    except EmailTaken:
+        user_id = (await uc.queries().user_by_email(LOCAL_AUTHOR)).id
+    await uc.subscribe()(Subscribe(user_id, LOCAL_PLAN))
+    return user_id
+
+
+async def _write(container: Container, console: Console, args, brief: Brief) -> int:
+    uc, live = container.use_cases, container.gateways.live()
+    llm = container.gateways.llm()
+    if llm.demo:
+        console.print("[yellow]No ANTHROPIC_API_KEY: the offline demo writer writes placeholder text, not AI.[/]")
+    owner = await _local_author(container, brief.author)
+    book_id = await uc.create_book()(CreateBook(owner, brief))
+    console.print(f"Book [bold]{book_id}[/]: planning with {llm.name}…")
+    events = live.subscribe(book_id)
+    try:
+        outcome = await next_terminal(events, {"planned"}, IDLE_SECONDS)
+        if outcome["type"] != "planned":
+            return await _report_failure(container, console, book_id)
+        book = await uc.queries().book(book_id)
+        _show_architecture(console, book)
+        await uc.approve_architecture()(ApproveArchitecture(book_id))
+        await uc.write_book()(WriteBook(book_id, args.parallel))
+        return await _finish(container, console, args, book_id, events)
+    finally:
+        await events.aclose()
+
+
+async def _resume(container: Container, console: Console, args) -> int:
+    uc = container.use_cases
+    book = await uc.queries().book(args.book_id)
+    if book.status is not BookStatus.WRITTEN:
+        events = container.gateways.live().subscribe(book.id)
+        try:
+            await uc.write_book()(WriteBook(book.id, args.parallel))
+            return await _finish(container, console, args, book.id, events)
+        finally:
+            await events.aclose()
+    return await _export(container, console, args, book)
+
+
+async def _finish(container: Container, console: Console, args, book_id: str, events) -> int:
+    book = await container.use_cases.queries().book(book_id)
+    try:
+        outcome = await follow_writing(book, events, console, args.quiet, IDLE_SECONDS)
+    except Stalled as stalled:
+        console.print(f"[red]{stalled}[/]; resume later with: buko resume {book_id}")
+        return 1
+    if outcome["type"] != "book_written":
+        return await _report_failure(container, console, book_id)
+    console.print(f"Written in {outcome['elapsed']:.1f} s.")
+    return await _export(container, console, args, await container.use_cases.queries().book(book_id))
+
+
+async def _export(container: Container, console: Console, args, book: Book) -> int:
+    args.out.mkdir(parents=True, exist_ok=True)
+    exported = []
+    for fmt in args.formats:
+        stored = Path(await container.use_cases.export_book()(ExportBook(book.id, fmt)))
+        target = args.out / f"{stored.name.rsplit('-', 1)[0]}.{fmt}"
+        shutil.copyfile(stored, target)
+        exported.append(target)
+    _show_summary(console, book, exported)
+    return 0
+
+
+async def _report_failure(container: Container, console: Console, book_id: str) -> int:
+    book = await container.use_cases.queries().book(book_id)
+    console.print(f"[red]Book {book_id} is {book.status.value}: {book.failure or 'no reason recorded'}[/]")
+    if book.status is BookStatus.FAILED:
+        console.print(f"Resume it with: buko resume {book_id}")
+    return 1
+
+
+async def _books(container: Container, console: Console) -> int:
+    author = await container.use_cases.queries().user_by_email(LOCAL_AUTHOR)
+    table = Table("id", "title", "status", "words", "created")
+    for book in await container.use_cases.queries().books_of(author.id) if author else []:
+        table.add_row(book.id, book.title[:50], book.status.value, str(book.words_written), f"{book.created_at:%Y-%m-%d %H:%M}")
+    console.print(table)
+    return 0
+
+
+def _show_architecture(console: Console, book: Book) -> None:
+    arch = book.architecture
+    console.print(f"\n[bold]{arch.title}[/] — {arch.subtitle}\n{arch.synopsis}\n")
+    table = Table("#", "chapter", "sections", "words")
+    for ch in arch.chapters:
+        table.add_row(str(ch.number), ch.title, ", ".join(s.title for s in ch.sections), str(ch.words))
+    console.print(table)
+
+
+def _show_summary(console: Console, book: Book, files: list[Path]) -> None:
+    usage = book.usage
+    console.print(
+        f"\n[bold]{book.title}[/]: {book.words_written} words written of {book.target_words} planned, "
+        f"{len(book.chunks)} chunks, {usage.calls} model calls."
+    )
+    console.print(
+        f"Tokens: input {usage.input_tokens}, output {usage.output_tokens}, thinking {usage.thinking_tokens}, "
+        f"cache read {usage.cache_read_tokens}, cache write {usage.cache_write_tokens}; cost ${usage.cost_usd:.4f}"
+    )
+    if book.demo:
+        console.print("[yellow]This is demo text from the offline writer, not AI-written prose.[/]")
+    for path in files:
+        console.print(f"  {path.resolve()}")

@@ -1,0 +1,27 @@
+"""Start and stop what a process needs: migrations, brokers with their tasks, the engine."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from buko.adapters.persistence.migrate import upgrade
+from buko.bootstrap import Container
+from buko.entrypoints.worker.tasks import register
+
+
+@asynccontextmanager
+async def running(container: Container, *, migrate: bool = True) -> AsyncIterator[Container]:
+    engine = container.core.engine()
+    if migrate:
+        await upgrade(engine)
+    brokers = container.gateways.brokers()
+    register(brokers, container)
+    for broker in brokers.values():
+        await broker.startup()
+    try:
+        yield container
+    finally:
+        for broker in brokers.values():
+            await asyncio.shield(broker.shutdown())
+        await engine.dispose()

@@ -1,0 +1,38 @@
+import pytest
+
+from buko.entrypoints.cli import main
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["write", "A book about tea", "--formats", "pdf,rtf"], "formats must be"),
+        (["write", "A book about tea", "--chapters", "0"], "must be a positive number"),
+        (["write", "A book about tea", "--lang", "fr"], "invalid choice"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_exit_non_zero_with_a_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_unfinished_commands_say_so_and_fail(command, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("BUKO_DATA_DIR", str(tmp_path))
+    assert main([command]) == 3
+    assert "not available yet" in capsys.readouterr().err
+
+
+def test_bad_configuration_is_reported(capsys, monkeypatch):
+    monkeypatch.setenv("DB_POOL_SIZE", "lots")
+    assert main(["books"]) == 2
+    assert "bad configuration" in capsys.readouterr().err
+
+
+def test_a_refused_brief_is_a_clear_error(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("BUKO_DATA_DIR", str(tmp_path))
+    assert main(["write", "tiny", "--out", str(tmp_path / "out")]) == 1
+    assert "idea must be at least 10 characters" in capsys.readouterr().err
