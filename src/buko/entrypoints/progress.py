@@ -58,6 +58,15 @@ async def follow_writing(book: Book, events: AsyncIterator[dict], console: Conso
                 partial[event["index"]] = partial.get(event["index"], 0) + words
                 progress.advance(rows[chapter_of[event["index"]]], words)
                 progress.advance(overall, words)
+            elif kind == "chunk_restarted":
+                # The model call broke mid-stream and starts over: drop what it had shown.
+                lost = partial.pop(event["index"], 0)
+                progress.advance(rows[chapter_of[event["index"]]], -lost)
+                progress.advance(overall, -lost)
+            elif kind == "waiting":
+                progress.console.print(
+                    f"[yellow]The model is unavailable ({event['reason']}); waiting {event['retry_after']:.0f} s.[/]"
+                )
             elif kind == "chunk_written":
                 # Replace the streamed estimate with the stored count.
                 correction = event["words"] - partial.pop(event["index"], 0)
