@@ -75,6 +75,8 @@ def test_revision_goes_back_to_planning_with_the_notes():
     assert book.events[-1] == events.PlanningRequested("b1", notes="More on compost")
     with pytest.raises(InvalidTransition):
         planned_book().request_revision("   ")
+    with pytest.raises(InvalidTransition, match="at most 4000"):
+        planned_book().request_revision("x" * 4001)
 
 
 def test_edit_keeps_it_planned_and_validates():

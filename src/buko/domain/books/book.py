@@ -14,6 +14,7 @@ from buko.domain.errors import ChunkBusy, InvalidTransition
 
 MAX_LANES = 8
 TAIL_WORDS = 150
+MAX_NOTES = 4_000
 
 
 class BookStatus(StrEnum):
@@ -66,6 +67,8 @@ class Book:
         self._require(S.PLANNED, action="revise")
         if not notes.strip():
             raise InvalidTransition("revision notes must not be empty")
+        if len(notes) > MAX_NOTES:
+            raise InvalidTransition(f"revision notes must be at most {MAX_NOTES} characters")
         self.status = S.PLANNING
         self.events.append(events.PlanningRequested(self.id, notes=notes))
 
