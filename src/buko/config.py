@@ -30,6 +30,22 @@ class Settings(BaseSettings):
     claude_model: str = Field("claude-sonnet-4-20250514", validation_alias=_env("CLAUDE_MODEL"))
     claude_max_tokens: int = Field(64_000, ge=256, validation_alias=_env("CLAUDE_MAX_TOKENS"))
     claude_thinking_budget: int = Field(0, ge=0, validation_alias=_env("CLAUDE_THINKING_BUDGET"))
+    # Claude: prompt caching, length control, retries, circuit breaker and client-side limits
+    claude_prompt_caching: bool = Field(True, validation_alias=_env("CLAUDE_PROMPT_CACHING"))
+    claude_max_continuations: int = Field(3, ge=0, le=10, validation_alias=_env("CLAUDE_MAX_CONTINUATIONS"))
+    claude_architecture_attempts: int = Field(3, ge=1, le=10, validation_alias=_env("CLAUDE_ARCHITECTURE_ATTEMPTS"))
+    claude_request_timeout: float = Field(900.0, gt=0, validation_alias=_env("CLAUDE_REQUEST_TIMEOUT"))
+    claude_stream_idle_timeout: float = Field(90.0, gt=0, validation_alias=_env("CLAUDE_STREAM_IDLE_TIMEOUT"))
+    claude_max_attempts: int = Field(6, ge=1, validation_alias=_env("CLAUDE_MAX_ATTEMPTS"))
+    claude_backoff_seconds: float = Field(1.0, ge=0, validation_alias=_env("CLAUDE_BACKOFF_SECONDS"))
+    claude_backoff_max_seconds: float = Field(60.0, ge=0, validation_alias=_env("CLAUDE_BACKOFF_MAX_SECONDS"))
+    claude_breaker_threshold: int = Field(5, ge=1, validation_alias=_env("CLAUDE_BREAKER_THRESHOLD"))
+    claude_breaker_ttl: float = Field(30.0, gt=0, validation_alias=_env("CLAUDE_BREAKER_TTL_SECONDS"))
+    claude_requests_per_minute: int = Field(1_000, ge=1, validation_alias=_env("CLAUDE_REQUESTS_PER_MINUTE"))
+    claude_output_tokens_per_minute: int = Field(
+        80_000, ge=1_000, validation_alias=_env("CLAUDE_OUTPUT_TOKENS_PER_MINUTE")
+    )
+    claude_max_in_flight: int = Field(16, ge=1, validation_alias=_env("CLAUDE_MAX_IN_FLIGHT"))
 
     chunk_words: int = Field(2_500, ge=100, le=20_000, validation_alias=_env("BUKO_CHUNK_WORDS"))
     chunk_lease_seconds: int = Field(

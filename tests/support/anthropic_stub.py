@@ -10,8 +10,13 @@ accounting, rate-limit headers, pacing, and a queue of injectable faults::
         stub.inject(Fault.rate_limited(retry_after=1))
         client = anthropic.AsyncAnthropic(base_url=stub.base_url, api_key="test")
 
+Prose follows the prompt: lines of the last user message like ``## Title (about 400 words)`` are
+written as headed pieces of that length, and a prompt that mentions ``<summary>`` gets a trailing
+``<summary>…</summary>`` block (the running summary a client is expected to strip).
+
 As a process: ``python -m tests.support.anthropic_stub --port 0 --tokens-per-second 63``
-prints the base URL on stdout and serves until SIGINT/SIGTERM.
+prints the base URL on stdout and serves until SIGINT/SIGTERM; ``--responder module:function``
+answers with a custom responder (e.g. ``tests.support.claude_replies:architecture_reply``).
 """
 from __future__ import annotations
 
@@ -302,6 +307,34 @@ def requested_words(req: dict) -> int:
     return max(numbers) if numbers and max(numbers) > 0 else DEFAULT_WORDS
 
 
+_PLANNED = re.compile(r"^(.*?)\s*\((?:about|unas)\s+(\d[\d,.]*)\s+(?:words?|palabras)\)", re.I | re.M)
+
+
+def planned_pieces(req: dict) -> list[tuple[str, int]]:
+    """Lines of the last user message like '## Title (about 400 words)': (heading or '', words) each.
+    A line that starts with '#' is a heading to write before its prose."""
+    return [(head.strip() if head.lstrip().startswith("#") else "", int(re.sub(r"\D", "", n)))
+            for head, n in _PLANNED.findall(_last_user_text(req))]
+
+
+def wants_summary(req: dict) -> bool:
+    """The prompt asks for a trailing ``<summary>`` block (a running summary the client strips)."""
+    return any("<summary>" in text for text, _ in _texts(req) if not text.startswith("{"))
+
+
+def book_text(req: dict, rng: random.Random, lang: str) -> str:
+    """Prose for the request: per planned piece (with its heading) when listed, else of the requested
+    length; then a ``<summary>`` block when asked for."""
+    pieces = planned_pieces(req)
+    if pieces:
+        text = "\n\n".join((f"{head}\n\n" if head else "") + prose(rng, words, lang) for head, words in pieces)
+    else:
+        text = prose(rng, requested_words(req), lang)
+    if wants_summary(req):
+        text += "\n\n<summary>" + " ".join(prose(rng, rng.randint(90, 160), lang).split()) + "</summary>"
+    return text
+
+
 def default_reply(req: dict, rng: random.Random) -> Reply:
     """The built-in responder: forced tool use, else (thinking +) prose of the requested length."""
     lang, choice = detect_language(req), req.get("tool_choice") or {}
@@ -314,7 +347,7 @@ def default_reply(req: dict, rng: random.Random) -> Reply:
         words = min(rng.randint(40, 120), int(thinking.get("budget_tokens", 10 ** 6) * WORDS_PER_TOKEN))
         reply.thinking = "" if thinking.get("display") == "omitted" else thinking_prose(rng, words)
         budget -= round(words / WORDS_PER_TOKEN)
-    text = prose(rng, requested_words(req), lang)
+    text = book_text(req, rng, lang)
     limit = max(0, int(budget * WORDS_PER_TOKEN))
     reply.text = "".join(re.findall(r"\s*\S+", text)[:limit])
     reply.stop_reason = "max_tokens" if len(text.split()) > limit else None
@@ -585,10 +618,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--tokens-per-second", type=float, default=0)
     ap.add_argument("--ttft", type=float, default=0)
+    ap.add_argument("--responder", default="", help="module:function answering requests (see Reply)")
     args = ap.parse_args(argv)
+    responder = None
+    if args.responder:
+        import importlib
+
+        module, _, attr = args.responder.partition(":")
+        responder = getattr(importlib.import_module(module), attr)
 
     async def run() -> None:
-        async with AnthropicStub(port=args.port, tokens_per_second=args.tokens_per_second, ttft=args.ttft) as stub:
+        async with AnthropicStub(port=args.port, tokens_per_second=args.tokens_per_second, ttft=args.ttft,
+                                 responder=responder) as stub:
             print(stub.base_url, flush=True)
             stop = asyncio.Event()
             for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,0 +1,4 @@
+"""Claude, through the official `anthropic` SDK: architecture, chunk writing, cost and resilience."""
+from buko.adapters.llm.claude.client import ClaudeLanguageModel
+
+__all__ = ["ClaudeLanguageModel"]

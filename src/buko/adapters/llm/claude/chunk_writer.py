@@ -1,0 +1,124 @@
+"""Writes one chunk: streams it, keeps it to budget by continuing short or cut answers, strips the summary."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from buko.adapters.llm.claude.prompts import book_prefix, chunk_message, continuation_message
+from buko.adapters.llm.claude.resilience import Resilience
+from buko.adapters.llm.claude.streaming import WORDS_PER_TOKEN, Streamer
+from buko.adapters.llm.claude.textstream import SentenceGate, SummaryFilter
+from buko.application.ports import ChunkRequest, ChunkResult, RestartSink, TextSink
+from buko.domain.books.chunks import count_words
+from buko.domain.books.usage import Usage, total
+
+SHORT = 0.85
+MIN_MORE_WORDS = 50
+SUMMARY_TOKENS = 400
+
+
+@dataclass
+class _Draft:
+    """What is written so far: only whole sentences, exactly what watchers were shown."""
+
+    text: str = ""
+    summary: str = ""
+    cut: bool = False
+    meter: list[Usage] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WritingOptions:
+    """Settings of chunk writing: output ceiling, thinking, prompt caching, continuation bound."""
+
+    max_tokens: int = 64_000
+    thinking_budget: int = 0
+    adaptive_allowance: int = 8_000
+    caching: bool = True
+    max_continuations: int = 3
+
+
+class ChunkWriter:
+    """A chunk is one call, plus at most `max_continuations` follow-ups when it stops short or is cut.
+
+    A call that breaks mid-stream is retried from the last whole sentence already shown, so nothing
+    is written twice. Only when the model stays unavailable (the caller waits and calls again from
+    scratch) are watchers told, through `on_restart`, to drop the partial text.
+    """
+
+    def __init__(self, streamer: Streamer, resilience: Resilience, options: WritingOptions):
+        self.streamer, self.resilience, self.options = streamer, resilience, options
+
+    async def write(self, request: ChunkRequest, on_text: TextSink, on_restart: RestartSink) -> ChunkResult:
+        draft = _Draft()
+        system = book_prefix(request, self.options.caching)
+        target = request.chunk.target_words
+        try:
+            for _ in range(self.options.max_continuations + 1):
+                await self.resilience.run(lambda: self._segment(request, system, draft, on_text))
+                words = count_words(draft.text)
+                if words >= SHORT * target and not (draft.cut and words < target):
+                    break
+        except Exception:
+            if draft.text:  # the caller will start this chunk over: watchers drop what they saw
+                await on_restart()
+            raise
+        return ChunkResult(draft.text.strip() + "\n", total(draft.meter), draft.summary)
+
+    async def _segment(self, request: ChunkRequest, system: list[dict], draft: _Draft, on_text: TextSink) -> None:
+        wanted = request.chunk.target_words
+        messages = [{"role": "user", "content": chunk_message(request)}]
+        if draft.text.strip():
+            wanted = max(MIN_MORE_WORDS, wanted - count_words(draft.text))
+            more = continuation_message(request.architecture.language, request.chunk, draft.text, wanted)
+            messages += [{"role": "assistant", "content": draft.text.rstrip()}, {"role": "user", "content": more}]
+        tags, gate = SummaryFilter(), SentenceGate()
+        joined = [not draft.text.strip()]
+
+        async def show(text: str) -> None:
+            if not text:
+                return
+            if not joined[0]:  # the first words of a follow-up: join them to what is there
+                text = text.lstrip()
+                if not text:
+                    return
+                if not draft.text[-1:].isspace():
+                    text = ("\n\n" if text.startswith("#") else " ") + text
+                joined[0] = True
+            draft.text += text
+            await on_text(text)
+
+        async def on_delta(delta: str) -> None:
+            await show(gate.feed(tags.feed(delta)))
+
+        params = self._params(request, system, messages, wanted)
+        try:
+            message = await self.streamer.stream(params, draft.meter, on_delta, reserve=self._expected(wanted))
+        except Exception:
+            await show(gate.cut() if not tags.inside else gate.flush())
+            if tags.inside and count_words(draft.text) >= SHORT * request.chunk.target_words:
+                draft.cut = False
+                return  # only the summary was lost: the chunk itself is complete
+            raise
+        visible = gate.feed(tags.finish())
+        draft.cut = message.stop_reason == "max_tokens" and not tags.inside and not tags.closed
+        await show(visible + (gate.cut() if draft.cut else gate.flush()))
+        if tags.closed:
+            draft.summary = tags.summary
+
+    def _params(self, request: ChunkRequest, system: list[dict], messages: list[dict], words: int) -> dict:
+        profile = self.streamer.profile
+        room = math.ceil(words / WORDS_PER_TOKEN * 1.5) + SUMMARY_TOKENS
+        thinking = profile.thinking_param(self.options.thinking_budget, room + self.options.thinking_budget + 1)
+        if thinking and thinking["type"] == "enabled":
+            room += thinking["budget_tokens"]
+        elif thinking:
+            room += self.options.adaptive_allowance
+        params = {"max_tokens": min(room, self.options.max_tokens, profile.max_output), "system": system,
+                  "messages": messages}
+        if thinking:
+            params["thinking"] = thinking
+        return params
+
+    def _expected(self, words: int) -> int:
+        return math.ceil(words / WORDS_PER_TOKEN) + SUMMARY_TOKENS + self.options.thinking_budget

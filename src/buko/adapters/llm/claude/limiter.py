@@ -1,0 +1,79 @@
+"""Client-side limits: in-flight requests, requests and reserved output tokens per minute."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from limits import RateLimitItemPerMinute
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.storage import storage_from_string
+
+log = logging.getLogger(__name__)
+KEY = "buko-claude"
+MAX_PAUSE = 60.0
+_LOW = {"requests": 1, "output-tokens": 2_000, "tokens": 2_000}
+
+
+class ClientLimiter:
+    """Waits before a request rather than letting the API refuse it.
+
+    Per-minute counts live in `limits` storage (Redis when configured, so all workers share them);
+    the in-flight cap is per process. `observe()` reads `anthropic-ratelimit-*` response headers and
+    pauses new requests until the reset time when the server says a budget is nearly spent.
+    """
+
+    def __init__(self, storage_uri: str = "async+memory://", *, requests_per_minute: int = 1_000,
+                 output_tokens_per_minute: int = 80_000, max_in_flight: int = 16, key: str = KEY):
+        options = {"implementation": "redispy"} if "redis" in storage_uri else {}
+        self.strategy = SlidingWindowCounterRateLimiter(storage_from_string(storage_uri, **options))
+        self.requests = RateLimitItemPerMinute(requests_per_minute)
+        self.tokens = RateLimitItemPerMinute(output_tokens_per_minute)
+        self.slots = asyncio.Semaphore(max_in_flight)
+        self.key = key
+        self.paused_until = 0.0  # time.time()
+
+    @classmethod
+    def from_settings(cls, settings) -> ClientLimiter:
+        uri = f"async+{settings.redis_url}" if settings.redis_url else "async+memory://"
+        return cls(uri, requests_per_minute=settings.claude_requests_per_minute,
+                   output_tokens_per_minute=settings.claude_output_tokens_per_minute,
+                   max_in_flight=settings.claude_max_in_flight)
+
+    @asynccontextmanager
+    async def reserve(self, output_tokens: int) -> AsyncIterator[None]:
+        """Hold one in-flight slot, one request and `output_tokens` of the per-minute budgets."""
+        async with self.slots:
+            await self._take(self.requests, 1)
+            await self._take(self.tokens, max(1, min(output_tokens, self.tokens.amount)))
+            yield
+
+    async def _take(self, item: RateLimitItemPerMinute, cost: int) -> None:
+        while True:
+            pause = self.paused_until - time.time()
+            if pause > 0:
+                await asyncio.sleep(pause)
+                continue
+            if await self.strategy.hit(item, self.key, cost=cost):
+                return
+            stats = await self.strategy.get_window_stats(item, self.key)
+            await asyncio.sleep(min(MAX_PAUSE, max(0.05, stats.reset_time - time.time())))
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Slow down when the server reports a nearly spent budget."""
+        for kind, low in _LOW.items():
+            remaining = headers.get(f"anthropic-ratelimit-{kind}-remaining")
+            reset = headers.get(f"anthropic-ratelimit-{kind}-reset")
+            if remaining is None or reset is None:
+                continue
+            try:
+                spent = int(remaining) < low
+                until = datetime.fromisoformat(reset.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                continue
+            if spent and until > self.paused_until:
+                self.paused_until = min(until, time.time() + MAX_PAUSE)
+                log.warning("Claude %s budget nearly spent; pausing new requests until %s", kind, reset)
