@@ -2,7 +2,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from buko.adapters.export.markup import label, markdown_to_xhtml, parse_fragment
+from buko.adapters.export.markup import label, markdown_to_xhtml, parse_fragment, typeset
 
 HOSTILE = """Hello <script>alert('x')</script> world.
 
@@ -80,3 +80,26 @@ def test_typographer_uses_language_quotes():
 def test_empty_markdown_is_an_empty_fragment():
     assert markdown_to_xhtml("") == ""
     assert markdown_to_xhtml(None) == ""  # type: ignore[arg-type]
+
+
+def test_spanish_dialogue_dashes_become_rayas_outside_code():
+    source = "--¿Vienes? --preguntó--. Sí.\n\n-Hola -dijo.\n\nDe 1990--2000, a -5 grados.\n\n    --flag"
+    xhtml = markdown_to_xhtml(source, language="es")
+    assert "<p>—¿Vienes? —preguntó—. Sí.</p>" in xhtml and "<p>—Hola —dijo.</p>" in xhtml
+    assert "1990–2000, a -5 grados" in xhtml and "--flag" in xhtml
+    assert "<p>–Hi</p>" in markdown_to_xhtml("--Hi", language="en")
+
+
+def test_titles_are_typeset_like_the_text():
+    assert typeset("The Keeper's \"Light\" -- and 'more'...") == "The Keeper’s “Light” – and ‘more’…"
+    assert typeset('Dijo "hola" --- y se fue', "es") == "Dijo «hola» — y se fue"
+
+
+def test_pdf_footnotes_move_to_their_call_for_css_float():
+    from buko.adapters.export.pdf import footnotes_in_place
+
+    xhtml = markdown_to_xhtml("Claim.[^a] Other.[^b]\n\n[^a]: Source *one*.\n[^b]: Two.", doc_id="c1")
+    root = parse_fragment(footnotes_in_place(xhtml))
+    notes = [el for el in root.iter("span") if el.get("class") == "footnote"]
+    assert ["".join(n.itertext()) for n in notes] == ["Source one.", "Two."]
+    assert root.find(".//section") is None and root.find(".//sup") is None and "↩" not in footnotes_in_place(xhtml)

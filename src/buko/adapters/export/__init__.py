@@ -1,4 +1,6 @@
-"""Export adapters: PDF (WeasyPrint), EPUB 3 (ebooklib), DOCX (python-docx), cover (Pillow), file store.
+"""Export adapters: PDF (WeasyPrint), EPUB 3 (ebooklib), DOCX (python-docx), Markdown, cover (Pillow), file store.
 
-Submodules are imported on use: WeasyPrint loads Pango at import time, which the web process may not need.
+All formats share one content pipeline (`markup`: chapter Markdown -> sanitized XHTML, typography per
+language). Submodules are imported on use: WeasyPrint loads Pango at import time, which the web process
+may not need.
 """

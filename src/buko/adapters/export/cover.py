@@ -64,6 +64,8 @@ def _blend(a: str, b: str, t: float) -> tuple[int, int, int]:
 class PillowCoverRenderer(CoverRenderer):
     """1600x2560 PNG: palette and motif chosen from a hash of the title, fonts from the system."""
 
+    version = "2"
+
     def render(self, manuscript: Manuscript) -> bytes:
         digest = hashlib.sha256(f"{manuscript.title}\n{manuscript.author}".encode()).digest()
         bg, ink, accent = _PALETTES[digest[0] % len(_PALETTES)]

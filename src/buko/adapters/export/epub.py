@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import io
+import re
 import uuid
 from datetime import UTC, datetime
 
 from ebooklib import epub
 
-from buko.adapters.export.markup import escape, label, markdown_to_xhtml
+from buko.adapters.export.markup import escape, label, markdown_to_xhtml, typeset_manuscript
 from buko.application.ports import Exporter
 from buko.domain.books.manuscript import Manuscript
 
@@ -35,6 +36,16 @@ hr.footnotes-sep { border: none; border-top: 1px solid #999; width: 30%; margin:
 """
 
 
+def semantic_notes(xhtml: str) -> str:
+    """Marks footnote calls and notes with epub:type, so readers can show a note as a pop-up."""
+    if "footnote-ref" not in xhtml:
+        return xhtml
+    xhtml = re.sub(r'(<sup class="footnote-ref"><a )', r'\1epub:type="noteref" role="doc-noteref" ', xhtml)
+    notes = '<section class="footnotes" epub:type="footnotes" role="doc-endnotes">'
+    xhtml = xhtml.replace('<section class="footnotes">', notes)
+    return re.sub(r'(<li id="fn-[^"]+" class="footnote-item")', r'\1 epub:type="footnote"', xhtml)
+
+
 def identifier(book_id: str) -> str:
     """A stable `urn:uuid:` for the book: its id if it is a UUID, else a UUID derived from it."""
     try:
@@ -50,12 +61,13 @@ class EbookLibExporter(Exporter):
     format = "epub"
     extension = "epub"
     media_type = "application/epub+zip"
+    version = "2"
 
     def __init__(self, modified: datetime | None = None):
         self.modified = modified
 
     def render(self, manuscript: Manuscript, cover_png: bytes) -> bytes:
-        m, lang = manuscript, manuscript.language or "en"
+        m, lang = typeset_manuscript(manuscript), manuscript.language or "en"
         book = epub.EpubBook()
         book.set_identifier(identifier(m.book_id))
         book.set_title(m.title)
@@ -76,7 +88,8 @@ class EbookLibExporter(Exporter):
                 book, css, f"chapter-{c.number}", f"chapter-{c.number:03d}.xhtml", c.title, lang,
                 f'<section class="chapter"><p class="chapter-number">{escape(label(lang, "chapter"))} {c.number}</p>'
                 f"<h1>{escape(c.title)}</h1>"
-                f"{markdown_to_xhtml(c.markdown, language=lang, doc_id=f'c{c.number}', title=c.title)}</section>",
+                f"{semantic_notes(markdown_to_xhtml(c.markdown, language=lang, doc_id=f'c{c.number}', title=c.title))}"
+                "</section>",
             )
             for c in m.chapters
         ]
@@ -86,6 +99,11 @@ class EbookLibExporter(Exporter):
         nav.lang = lang
         book.add_item(nav)
         book.spine = [cover, title, "nav", *chapters]
+        book.guide = [
+            {"type": "cover", "href": cover.file_name, "title": label(lang, "cover")},
+            {"type": "toc", "href": "nav.xhtml", "title": label(lang, "contents")},
+            {"type": "bodymatter", "href": chapters[0].file_name, "title": m.chapters[0].title},
+        ] if chapters else []
         out = io.BytesIO()
         mtime = self.modified or datetime.now(UTC)
         epub.write_epub(out, book, {"mtime": mtime, "epub3_pages": False, "raise_exceptions": True})

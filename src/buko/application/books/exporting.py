@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import unicodedata
+import weakref
 from collections.abc import Callable
 from dataclasses import asdict
 
@@ -21,8 +22,18 @@ class UnsupportedFormat(DomainError):
     code = "unsupported_format"
 
 
+# One lock per file being rendered; weak, so it goes away when no request holds it.
+_RENDERING: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
 class ExportBookHandler:
-    """Renders from the stored chunks; the same text and cover give the same cached file."""
+    """Renders from the stored chunks; the same text and cover give the same cached file.
+
+    The file name carries a hash of the manuscript, the exporter and the cover renderer (and
+    their versions), so a change of text, front matter, trim size or cover makes a new file
+    and anything else is served from the ArtifactStore. Concurrent requests for one file in
+    this process render it once.
+    """
 
     def __init__(
         self,
@@ -41,18 +52,30 @@ class ExportBookHandler:
         if book.status is not BookStatus.WRITTEN:
             raise InvalidTransition(f"only a written book can be exported; this one is {book.status.value}")
         manuscript = Manuscript.from_book(book)
-        name = f"{slugify(manuscript.title)}-{content_key(manuscript, exporter)}.{exporter.extension}"
-        found = await self.artifacts.find(book.id, name)
-        if found:
-            return found
-        cover = await asyncio.to_thread(self.cover.render, manuscript)
-        data = await asyncio.to_thread(exporter.render, manuscript, cover)
-        return await self.artifacts.put(book.id, name, data)
+        key = content_key(manuscript, exporter, self.cover)
+        name = f"{slugify(manuscript.title)}-{key}.{exporter.extension}"
+        lock = _RENDERING.get(f"{book.id}/{name}")
+        if lock is None:
+            lock = _RENDERING[f"{book.id}/{name}"] = asyncio.Lock()
+        async with lock:
+            found = await self.artifacts.find(book.id, name)
+            if found:
+                return found
+            cover = await asyncio.to_thread(self.cover.render, manuscript)
+            data = await asyncio.to_thread(exporter.render, manuscript, cover)
+            return await self.artifacts.put(book.id, name, data)
 
 
-def content_key(manuscript: Manuscript, exporter: Exporter) -> str:
-    payload = json.dumps([asdict(manuscript), exporter.format, type(exporter).__name__], sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+def _identity(component: object) -> list[str]:
+    kind = type(component)
+    return [f"{kind.__module__}.{kind.__qualname__}", str(getattr(component, "version", ""))]
+
+
+def content_key(manuscript: Manuscript, exporter: Exporter, cover: CoverRenderer | None = None) -> str:
+    """A short hash of everything the file is made from: text, front matter, exporter and cover renderer."""
+    parts = [asdict(manuscript), exporter.format, _identity(exporter), _identity(cover) if cover else None]
+    payload = json.dumps(parts, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def slugify(title: str) -> str:

@@ -1,11 +1,12 @@
 """The author's description of the book they want."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from buko.domain.errors import InvalidBrief
 
 LANGUAGES = ("en", "es")
+TRIM_SIZES = ("A5", "6x9", "letter", "A4")
 MIN_WORDS, MAX_WORDS = 1_000, 200_000
 MIN_CHAPTERS, MAX_CHAPTERS = 1, 60
 FIELD_LIMITS = {"idea": 4_000, "genre": 80, "audience": 200, "tone": 200, "style_sample": 8_000, "author": 120}
@@ -22,6 +23,7 @@ class Brief:
     chapter_count: int = 6
     style_sample: str = ""
     author: str = "Anonymous"
+    trim_size: str = "A5"
 
     def __post_init__(self) -> None:
         problems = []
@@ -32,6 +34,8 @@ class Brief:
                 problems.append(f"{name} must be at most {limit} characters")
         if self.language not in LANGUAGES:
             problems.append(f"language must be one of {', '.join(LANGUAGES)}")
+        if self.trim_size not in TRIM_SIZES:
+            problems.append(f"trim_size must be one of {', '.join(TRIM_SIZES)}")
         if not MIN_WORDS <= self.target_words <= MAX_WORDS:
             problems.append(f"target_words must be between {MIN_WORDS} and {MAX_WORDS}")
         if not MIN_CHAPTERS <= self.chapter_count <= MAX_CHAPTERS:
@@ -46,4 +50,6 @@ class Brief:
 
     @classmethod
     def from_dict(cls, data: dict) -> Brief:
-        return cls(**data)
+        """Tolerant of briefs stored before a field existed and of keys no longer used."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

@@ -8,6 +8,8 @@ from buko.domain.books.book import Book
 
 @dataclass(frozen=True)
 class ManuscriptChapter:
+    """One chapter: its number, its title and the Markdown of its stored chunks."""
+
     number: int
     title: str
     markdown: str
@@ -15,6 +17,8 @@ class ManuscriptChapter:
 
 @dataclass(frozen=True)
 class Manuscript:
+    """Everything an exporter may print; exports are cached by a hash of it."""
+
     book_id: str
     title: str
     subtitle: str
@@ -25,6 +29,7 @@ class Manuscript:
     demo: bool
     year: int
     chapters: tuple[ManuscriptChapter, ...]
+    trim_size: str = "A5"
 
     @property
     def credit(self) -> str:
@@ -51,4 +56,5 @@ class Manuscript:
             chapters=tuple(
                 ManuscriptChapter(ch.number, ch.title, book.chapter_text(ch.number)) for ch in arch.chapters
             ),
+            trim_size=book.brief.trim_size,
         )

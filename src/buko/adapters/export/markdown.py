@@ -1,0 +1,75 @@
+"""Markdown export: one CommonMark file (with a YAML title block pandoc reads) to continue the book elsewhere."""
+from __future__ import annotations
+
+import json
+import re
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
+
+from buko.adapters.export.markup import reshape_headings
+from buko.application.ports import Exporter
+from buko.domain.books.manuscript import Manuscript, ManuscriptChapter
+
+_FOOTNOTE_LABEL = re.compile(r"\[\^([^\]\s]+)\]")
+_parser = MarkdownIt("commonmark").use(footnote_plugin)
+
+
+def _yaml(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid YAML scalar
+
+
+def chapter_markdown(chapter: ManuscriptChapter) -> str:
+    """The chapter's own text with headings below `#`, its repeated title dropped, footnotes made unique."""
+    source = (chapter.markdown or "").strip("\n")
+    lines = source.split("\n")
+    tokens = _parser.parse(source)
+    kept = reshape_headings(tokens, chapter.title)
+    dropped = tokens[: len(tokens) - len(kept)]
+    skip: set[int] = set()
+    for token in dropped:
+        if token.map:
+            skip.update(range(*token.map))
+    replace: dict[int, str] = {}
+    for i, token in enumerate(kept):
+        if token.type == "heading_open" and token.map and token.level == 0:
+            start, end = token.map
+            replace[start] = f"{'#' * int(token.tag[1])} {kept[i + 1].content}"
+            skip.update(range(start + 1, end))
+    fenced = {n for t in tokens if t.type in ("fence", "code_block") and t.map for n in range(*t.map)}
+    out = []
+    for n, line in enumerate(lines):
+        if n in skip:
+            continue
+        line = replace.get(n, line)
+        if n not in fenced:
+            line = _FOOTNOTE_LABEL.sub(lambda m: f"[^c{chapter.number}-{m[1]}]", line)
+        out.append(line)
+    return "\n".join(out).strip("\n")
+
+
+class MarkdownExporter(Exporter):
+    """Title block, then `# Title` per chapter and the chapter's Markdown as written (UTF-8)."""
+
+    format = "md"
+    extension = "md"
+    media_type = "text/markdown; charset=utf-8"
+    version = "1"
+
+    def render(self, manuscript: Manuscript, cover_png: bytes) -> bytes:
+        m = manuscript
+        front = ["---", f"title: {_yaml(m.title)}"]
+        if m.subtitle:
+            front.append(f"subtitle: {_yaml(m.subtitle)}")
+        front += [f"author: {_yaml(m.author)}", f"lang: {_yaml(m.language)}", f"date: \"{m.year}\"",
+                  f"rights: {_yaml(f'© {m.year} {m.author}. {m.credit}')}", "---"]
+        parts = ["\n".join(front)]
+        for chapter in m.chapters:
+            body = chapter_markdown(chapter)
+            parts.append(f"# {_escape_heading(chapter.title)}" + (f"\n\n{body}" if body else ""))
+        return ("\n\n".join(parts) + "\n").encode("utf-8")
+
+
+def _escape_heading(title: str) -> str:
+    """The title as literal heading text: Markdown punctuation in it is backslash-escaped."""
+    return re.sub(r"([\\`*_\[\]<>#&])", r"\\\1", " ".join(title.split()))
