@@ -34,7 +34,7 @@ from buko.application.books.writing import WriteChunkHandler
 from buko.application.messagebus import MessageBus
 from buko.application.notifications import SendEmailHandler
 from buko.application.queries import Queries
-from buko.application.ports import LanguageModel, Mailer
+from buko.application.ports import LanguageModel, LiveEvents, Mailer
 from buko.config import Settings
 
 
@@ -64,6 +64,31 @@ def engine(settings: Settings):
     )
 
 
+def redis_client(settings: Settings):
+    """One Redis client (connection pool) per process, or None for the embedded setup."""
+    if not settings.redis_url:
+        return None
+    from redis.asyncio import Redis
+
+    return Redis.from_url(settings.redis_url, health_check_interval=30)
+
+
+def task_brokers(settings: Settings):
+    if not settings.redis_url:
+        return in_memory_brokers(settings.worker_concurrency)
+    from buko.adapters.queue.redis_streams import redis_brokers
+
+    return redis_brokers(settings)
+
+
+def live_events(settings: Settings, redis) -> LiveEvents:
+    if redis is None:
+        return InProcessLiveEvents()
+    from buko.adapters.live.redis import RedisLiveEvents
+
+    return RedisLiveEvents(redis, settings.redis_prefix, settings.live_buffer_events, settings.live_buffer_ttl_seconds)
+
+
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -80,9 +105,10 @@ class Core(containers.DeclarativeContainer):
 class Gateways(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     llm = providers.Singleton(language_model, settings)
-    brokers = providers.Singleton(in_memory_brokers, settings.provided.worker_concurrency)
+    redis = providers.Singleton(redis_client, settings)
+    brokers = providers.Singleton(task_brokers, settings)
     queue = providers.Singleton(TaskiqTaskQueue, brokers)
-    live = providers.Singleton(InProcessLiveEvents)
+    live = providers.Singleton(live_events, settings, redis)
     mailer = providers.Singleton(mailer, settings)
     exporters = providers.Singleton(default_exporters)
     cover = providers.Singleton(PillowCoverRenderer)

@@ -59,6 +59,20 @@ class Settings(BaseSettings):
     ws_ping_interval: float = Field(60, gt=0, validation_alias=_env("BUKO_WS_PING_INTERVAL", "SOCKETIO_PING_INTERVAL"))
     ws_ping_timeout: float = Field(120, gt=0, validation_alias=_env("BUKO_WS_PING_TIMEOUT", "SOCKETIO_PING_TIMEOUT"))
 
+    # Infrastructure: Redis queues, live events, workers and the sweeper (used when REDIS_URL is set)
+    redis_prefix: str = Field("buko:", validation_alias=_env("BUKO_REDIS_PREFIX"))
+    queue_maxlen: int = Field(100_000, ge=100, validation_alias=_env("BUKO_QUEUE_MAXLEN"))
+    queue_idle_timeout_seconds: float | None = Field(
+        None, gt=0, validation_alias=_env("BUKO_QUEUE_IDLE_TIMEOUT_SECONDS", "CELERY_VISIBILITY_TIMEOUT")
+    )
+    live_buffer_events: int = Field(20_000, ge=100, validation_alias=_env("BUKO_LIVE_BUFFER_EVENTS"))
+    live_buffer_ttl_seconds: int = Field(86_400, ge=60, validation_alias=_env("BUKO_LIVE_BUFFER_TTL_SECONDS"))
+    worker_shutdown_grace_seconds: float = Field(
+        4.0, ge=0, le=6, validation_alias=_env("BUKO_WORKER_SHUTDOWN_GRACE_SECONDS")
+    )
+    sweep_interval_seconds: float = Field(60.0, gt=0, validation_alias=_env("BUKO_SWEEP_INTERVAL_SECONDS"))
+    sweep_grace_seconds: float = Field(120.0, ge=0, validation_alias=_env("BUKO_SWEEP_GRACE_SECONDS"))
+
     export_dir: Path | None = Field(None, validation_alias=_env("BUKO_EXPORT_DIR"))
     mail_server: str = Field("", validation_alias=_env("MAIL_SERVER"))
     mail_port: int = Field(587, validation_alias=_env("MAIL_PORT"))
@@ -74,6 +88,11 @@ class Settings(BaseSettings):
     @property
     def effective_export_dir(self) -> Path:
         return self.export_dir or self.data_dir / "exports"
+
+    @property
+    def effective_queue_idle_timeout(self) -> float:
+        """Seconds before an unacknowledged task is redelivered: above the longest chunk (its lease)."""
+        return self.queue_idle_timeout_seconds or self.chunk_lease_seconds + 60
 
     @property
     def uses_anthropic(self) -> bool:

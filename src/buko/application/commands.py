@@ -84,8 +84,15 @@ class CancelBook(Command):
 
 @dataclass(frozen=True)
 class ExportBook(Command):
+    """Render (or find cached) one format of a written book; queued when the book is written."""
+
     book_id: str
     format: str
+    queue = GENERATION_QUEUE
+
+
+# Formats rendered ahead of time when a book is written.
+EXPORT_FORMATS = ("pdf", "epub", "docx", "md")
 
 
 @dataclass(frozen=True)
@@ -96,4 +103,4 @@ class SendEmail(Command):
     queue = EMAIL_QUEUE
 
 
-QUEUED = {cls.__name__: cls for cls in (PlanBook, WriteChunk, SendEmail)}
+QUEUED = {cls.__name__: cls for cls in (PlanBook, WriteChunk, SendEmail, ExportBook)}

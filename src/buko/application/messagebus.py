@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
-from buko.application.commands import PlanBook, SendEmail, WriteChunk
+from buko.application.commands import EXPORT_FORMATS, ExportBook, PlanBook, SendEmail, WriteChunk
 from buko.application.ports import LiveEvents, TaskQueue, UnitOfWork
 from buko.domain.books import events
 
@@ -15,15 +15,22 @@ Handler = Callable[[events.Event], Awaitable[None]]
 class MessageBus:
     """Dispatches events: queue follow-up work, tell live watchers, mail the author."""
 
-    def __init__(self, queue: TaskQueue, live: LiveEvents, uow: Callable[[], UnitOfWork]):
+    def __init__(
+        self,
+        queue: TaskQueue,
+        live: LiveEvents,
+        uow: Callable[[], UnitOfWork],
+        export_formats: tuple[str, ...] = EXPORT_FORMATS,
+    ):
         self.queue, self.live, self.uow = queue, live, uow
+        self.export_formats = export_formats
         self.handlers: dict[type[events.Event], list[Handler]] = {
             events.PlanningRequested: [self._enqueue_planning],
             events.ChunkQueued: [self._enqueue_chunk],
             events.BookPlanned: [self._announce("planned")],
             events.ArchitectureApproved: [self._announce("approved")],
             events.ChunkWritten: [self._announce("chunk_written")],
-            events.BookWritten: [self._announce("book_written"), self._mail_author],
+            events.BookWritten: [self._announce("book_written"), self._enqueue_exports, self._mail_author],
             events.BookFailed: [self._announce("book_failed")],
             events.BookCancelled: [self._announce("book_cancelled")],
         }
@@ -38,6 +45,11 @@ class MessageBus:
 
     async def _enqueue_chunk(self, event: events.ChunkQueued) -> None:
         await self.queue.enqueue(WriteChunk(event.book_id, event.index))
+
+    async def _enqueue_exports(self, event: events.BookWritten) -> None:
+        """Files are rendered in a worker now, so a download later is a cache hit."""
+        for fmt in self.export_formats:
+            await self.queue.enqueue(ExportBook(event.book_id, fmt))
 
     def _announce(self, kind: str) -> Handler:
         async def publish(event: events.Event) -> None:

@@ -9,11 +9,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from buko.application.commands import QUEUES
 from buko.config import Settings
 from buko.domain.books.brief import LANGUAGES
 from buko.domain.errors import DomainError
 
-FORMATS = ("pdf", "epub", "docx")
+FORMATS = ("pdf", "epub", "docx", "md")
+DEFAULT_FORMATS = ["pdf", "epub", "docx"]  # md on request
 
 
 def _positive(text: str) -> int:
@@ -45,14 +47,14 @@ def parser() -> argparse.ArgumentParser:
     write.add_argument("--audience", default="general readers")
     write.add_argument("--tone", default="clear and engaging")
     write.add_argument("--author", default="Anonymous")
-    write.add_argument("--formats", type=_formats, default=list(FORMATS), help="comma-separated: pdf,epub,docx")
+    write.add_argument("--formats", type=_formats, default=DEFAULT_FORMATS, help="comma-separated: pdf,epub,docx,md")
     write.add_argument("--out", type=Path, default=Path("buko-out"), help="folder for the exported files")
     write.add_argument("--parallel", type=_positive, default=1, help="chapters written at once (1 = in order)")
     write.add_argument("--quiet", action="store_true", help="no live progress display")
 
     resume = commands.add_parser("resume", help="resume a failed book and export it")
     resume.add_argument("book_id")
-    resume.add_argument("--formats", type=_formats, default=list(FORMATS))
+    resume.add_argument("--formats", type=_formats, default=DEFAULT_FORMATS)
     resume.add_argument("--out", type=Path, default=Path("buko-out"))
     resume.add_argument("--parallel", type=_positive, default=1)
     resume.add_argument("--quiet", action="store_true")
@@ -65,7 +67,15 @@ def parser() -> argparse.ArgumentParser:
     db_commands.add_parser("current", help="show the applied migration")
 
     commands.add_parser("serve", help="run the web app (not available yet)")
-    commands.add_parser("worker", help="run a worker pool (not available yet)")
+    worker = commands.add_parser("worker", help="run a worker pool for a queue (needs REDIS_URL)")
+    worker.add_argument("--queue", choices=(*QUEUES, "all"), default="all", help="the queue to consume, or all three")
+    worker.add_argument("--concurrency", type=_positive, default=None,
+                        help="tasks at once per queue (default BUKO_WORKER_CONCURRENCY)")
+
+    doctor = commands.add_parser("doctor", help="check the database, Redis, queues, Claude and disk")
+    doctor.add_argument("--ping", action="store_true", help="also make one small call to the model API")
+    doctor.add_argument("--report", type=Path, default=Path("verification_results.json"),
+                        help="where to write the JSON report")
     return root
 
 
@@ -80,12 +90,15 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as invalid:
         print(f"buko: bad configuration:\n{invalid}", file=sys.stderr)
         return 2
-    if args.command in ("serve", "worker"):
-        print(
-            f"buko {args.command}: not available yet; `buko write` runs everything in one process.",
-            file=sys.stderr,
-        )
+    if args.command == "serve":
+        print("buko serve: not available yet; `buko write` runs everything in one process.", file=sys.stderr)
         return 3
+    if args.command == "worker":
+        return _worker(args, settings)
+    if args.command == "doctor":
+        from buko.entrypoints.doctor import run_doctor
+
+        return asyncio.run(run_doctor(settings, args.report, args.ping))
     from buko.entrypoints import cli_commands
 
     try:
@@ -96,6 +109,23 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("buko: interrupted; `buko resume BOOK_ID` continues a stopped book", file=sys.stderr)
         return 130
+
+
+def _worker(args, settings: Settings) -> int:
+    if not settings.redis_url:
+        print("buko worker: set REDIS_URL; without it `buko write` runs the work in its own process.",
+              file=sys.stderr)
+        return 3
+    from redis.exceptions import RedisError
+
+    from buko.entrypoints.worker.main import serve
+
+    queues = list(QUEUES) if args.queue == "all" else [args.queue]
+    try:
+        return asyncio.run(serve(settings, queues, args.concurrency or settings.worker_concurrency))
+    except (OSError, RedisError) as unreachable:  # asyncpg's refusals are OSErrors
+        print(f"buko worker: cannot start: {unreachable}; `buko doctor` checks the services", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

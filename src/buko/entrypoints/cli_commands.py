@@ -8,7 +8,9 @@ from rich.console import Console
 from rich.table import Table
 
 from buko.adapters.persistence.migrate import current, upgrade
+from buko.adapters.queue.inspect import QueueInspector
 from buko.application.accounts.registration import EmailTaken
+from buko.application.commands import ARCHITECTURE_QUEUE, GENERATION_QUEUE
 from buko.application.commands import ApproveArchitecture, CreateBook, ExportBook, RegisterUser, Subscribe, WriteBook
 from buko.bootstrap import Container, build_container
 from buko.config import Settings
@@ -68,6 +70,7 @@ async def _write(container: Container, console: Console, args, brief: Brief) -> 
     if llm.demo:
         console.print("[yellow]No ANTHROPIC_API_KEY: the offline demo writer writes placeholder text, not AI.[/]")
     owner = await _local_author(container, brief.author)
+    await _check_workers(container, console, ARCHITECTURE_QUEUE, GENERATION_QUEUE)
     book_id = await uc.create_book()(CreateBook(owner, brief))
     console.print(f"Book [bold]{book_id}[/]: planning with {llm.name}…")
     events = live.subscribe(book_id)
@@ -84,8 +87,23 @@ async def _write(container: Container, console: Console, args, brief: Brief) -> 
         await events.aclose()
 
 
+async def _check_workers(container: Container, console: Console, *queues: str) -> None:
+    """With Redis, the work is done by `buko worker` processes: say so when none is running."""
+    redis = container.gateways.redis()
+    if redis is None:
+        return
+    inspector = QueueInspector(redis, container.settings().redis_prefix)
+    for queue in queues:
+        if not await inspector.live_workers(queue):
+            console.print(f"[yellow]No worker consumes the queue {queue}: the book waits until one runs "
+                          f"(`buko worker --queue {queue}` or `buko worker --queue all`).[/]")
+        else:
+            console.print(f"Queue {queue}: handled by `buko worker` processes.")
+
+
 async def _resume(container: Container, console: Console, args) -> int:
     uc = container.use_cases
+    await _check_workers(container, console, GENERATION_QUEUE)
     book = await uc.queries().book(args.book_id)
     if book.status is not BookStatus.WRITTEN:
         events = container.gateways.live().subscribe(book.id)
@@ -161,4 +179,4 @@ def _show_summary(console: Console, book: Book, files: list[Path]) -> None:
     if book.demo:
         console.print("[yellow]This is demo text from the offline writer, not AI-written prose.[/]")
     for path in files:
-        console.print(f"  {path.resolve()}")
+        console.print(f"  {path.resolve()}", soft_wrap=True)

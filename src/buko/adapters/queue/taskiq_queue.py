@@ -6,13 +6,14 @@ from dataclasses import asdict
 from taskiq import AsyncBroker, InMemoryBroker
 from taskiq.kicker import AsyncKicker
 
-from buko.application.commands import QUEUES, Command, PlanBook, SendEmail, WriteChunk
+from buko.application.commands import QUEUES, Command, ExportBook, PlanBook, SendEmail, WriteChunk
 from buko.application.ports import TaskQueue
 
 TASK_NAMES: dict[type[Command], str] = {
     PlanBook: "buko.plan_book",
     WriteChunk: "buko.write_chunk",
     SendEmail: "buko.send_email",
+    ExportBook: "buko.export_book",
 }
 
 

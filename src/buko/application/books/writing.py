@@ -78,6 +78,25 @@ class WriteChunkHandler(BookUseCase):
         )
         return True
 
+    async def abandon(self, cmd: WriteChunk) -> bool:
+        """Give back a chunk this worker is writing (it is shutting down) and queue it again.
+
+        The lease ends now, so the next delivery may claim it at once; the partial text is dropped.
+        Returns False when the chunk is done or held by someone else (nothing to give back).
+        """
+        def end_lease(book: Book) -> bool:
+            chunk = book.chunks[cmd.index]
+            if chunk.done or chunk.lease_owner != self.worker_id or book.status is not BookStatus.WRITING:
+                return False
+            chunk.lease_until = self.clock.now()
+            return True
+
+        if not await self.change(cmd.book_id, end_lease):
+            return False
+        await self.live.publish(cmd.book_id, {"type": "chunk_restarted", "index": cmd.index})
+        await self.bus.queue.enqueue(cmd)
+        return True
+
     def _claim(self, book: Book, index: int) -> ChunkRequest | None:
         if book.status is not BookStatus.WRITING:
             log.info("book %s is %s: chunk %s not written", book.id, book.status, index)

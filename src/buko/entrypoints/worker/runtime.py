@@ -25,3 +25,6 @@ async def running(container: Container, *, migrate: bool = True) -> AsyncIterato
         for broker in brokers.values():
             await asyncio.shield(broker.shutdown())
         await engine.dispose()
+        redis = container.gateways.redis()
+        if redis is not None:
+            await redis.aclose()

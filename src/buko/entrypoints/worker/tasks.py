@@ -1,6 +1,9 @@
 """taskiq tasks: as thin as routes. Each turns its message into a command for a use case."""
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from taskiq import AsyncBroker, Context, TaskiqDepends
 
 from buko.adapters.queue.taskiq_queue import TASK_NAMES
@@ -8,6 +11,7 @@ from buko.application.commands import (
     ARCHITECTURE_QUEUE,
     EMAIL_QUEUE,
     GENERATION_QUEUE,
+    ExportBook,
     PlanBook,
     SendEmail,
     WriteChunk,
@@ -19,21 +23,40 @@ def use_cases(context: Context = TaskiqDepends()):
     return context.state.container.use_cases
 
 
+log = logging.getLogger(__name__)
+
+
 async def plan_book(book_id: str, notes: str = "", uc=TaskiqDepends(use_cases)) -> None:
-    await uc.plan_book()(PlanBook(book_id, notes))
+    command = PlanBook(book_id, notes)
+    try:
+        await uc.plan_book()(command)
+    except asyncio.CancelledError:  # the worker is stopping: planning is idempotent, queue it again
+        log.warning("worker stopping: planning of book %s queued again", book_id)
+        await asyncio.shield(uc.bus().queue.enqueue(command))
+        raise
 
 
 async def write_chunk(book_id: str, index: int, uc=TaskiqDepends(use_cases)) -> None:
-    await uc.write_chunk()(WriteChunk(book_id, index))
+    handler, command = uc.write_chunk(), WriteChunk(book_id, index)
+    try:
+        await handler(command)
+    except asyncio.CancelledError:  # the worker is stopping: give the chunk back, queued again
+        log.warning("worker stopping: chunk %s of book %s given back", index, book_id)
+        await asyncio.shield(handler.abandon(command))
+        raise
 
 
 async def send_email(to: str, subject: str, body: str, uc=TaskiqDepends(use_cases)) -> None:
     await uc.send_email()(SendEmail(to, subject, body))
 
 
+async def export_book(book_id: str, format: str, uc=TaskiqDepends(use_cases)) -> None:
+    await uc.export_book()(ExportBook(book_id, format))
+
+
 TASKS = {
     ARCHITECTURE_QUEUE: [(plan_book, TASK_NAMES[PlanBook])],
-    GENERATION_QUEUE: [(write_chunk, TASK_NAMES[WriteChunk])],
+    GENERATION_QUEUE: [(write_chunk, TASK_NAMES[WriteChunk]), (export_book, TASK_NAMES[ExportBook])],
     EMAIL_QUEUE: [(send_email, TASK_NAMES[SendEmail])],
 }
 
