@@ -208,3 +208,17 @@ def test_previous_tail_stays_within_the_chapter():
     assert book.previous_tail(1) == "text 0"
     assert book.previous_tail(2) == ""  # chunk 2 opens chapter 2
     assert book.chapter_text(1) == "text 0\n\ntext 1"
+
+
+def test_only_the_holder_renews_or_ends_a_lease():
+    book, _ = writing_book()
+    book.claim_chunk(0, "w1", NOW, LEASE)
+    later = NOW + timedelta(minutes=8)
+    assert book.renew_lease(0, "w1", later, LEASE) and book.chunks[0].lease_until == later + LEASE
+    assert not book.renew_lease(0, "w2", later, LEASE)
+    assert not book.end_lease(0, "w2", later)
+    assert book.end_lease(0, "w1", later)
+    assert book.claim_chunk(0, "w2", later, LEASE)  # free at once
+    book.complete_chunk(0, "t", Usage())
+    assert not book.renew_lease(0, "w2", later, LEASE)
+

@@ -266,3 +266,25 @@ async def test_a_model_unavailable_for_too_long_fails_the_book_resumably(app):
     book = stored(app, book_id)
     assert book.status is BookStatus.FAILED and "circuit open" in book.failure
     assert len(app.live.of_type("waiting")) == 60  # 1800 s of patience in 30 s steps
+
+
+async def test_a_long_chunk_keeps_renewing_its_lease(app):
+    import asyncio
+    from datetime import timedelta
+
+    book_id = await planned(app)
+    await app.approve(ApproveArchitecture(book_id))
+    await app.write_book(WriteBook(book_id))
+    writer = app.chunk_writer("worker-1")
+    writer.lease = timedelta(seconds=3)  # renewed every second
+    seen = []
+
+    async def long_write(request, on_text, on_restart=None):
+        app.clock.advance(minutes=20)
+        await asyncio.sleep(1.3)
+        seen.append(stored(app, book_id).chunks[0].lease_until)
+        return await original(request, on_text, on_restart)
+
+    original, app.llm.write = app.llm.write, long_write
+    assert await writer(WriteChunk(book_id, 0)) is True
+    assert seen == [app.clock.now() + timedelta(seconds=3)]

@@ -1,6 +1,7 @@
 """Write one chunk: claim it, stream it from the model to live watchers, store it once."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -65,6 +66,7 @@ class WriteChunkHandler(BookUseCase):
                 cmd.book_id, {"type": "waiting", "index": chunk.index, "reason": reason, "retry_after": retry_after}
             )
 
+        renewing = asyncio.create_task(self._keep_lease(cmd))
         try:
             result = await patiently(
                 lambda: self.llm.write(request, on_text, on_restart), announce, self.clock.sleep, self.max_wait
@@ -84,18 +86,28 @@ class WriteChunkHandler(BookUseCase):
         The lease ends now, so the next delivery may claim it at once; the partial text is dropped.
         Returns False when the chunk is done or held by someone else (nothing to give back).
         """
-        def end_lease(book: Book) -> bool:
-            chunk = book.chunks[cmd.index]
-            if chunk.done or chunk.lease_owner != self.worker_id or book.status is not BookStatus.WRITING:
-                return False
-            chunk.lease_until = self.clock.now()
-            return True
-
-        if not await self.change(cmd.book_id, end_lease):
+        if not await self.change(cmd.book_id, lambda book: book.end_lease(cmd.index, self.worker_id, self.clock.now())):
             return False
         await self.live.publish(cmd.book_id, {"type": "chunk_restarted", "index": cmd.index})
         await self.bus.queue.enqueue(cmd)
         return True
+
+    async def _keep_lease(self, cmd: WriteChunk) -> None:
+        """Renew the lease while the chunk is being written, so a long chunk (or a long wait for
+        the model) is never taken over by another worker as if this one had died."""
+        interval = max(self.lease.total_seconds() / 3, 1.0)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                held = await self.change(
+                    cmd.book_id, lambda book: book.renew_lease(cmd.index, self.worker_id, self.clock.now(), self.lease)
+                )
+            except Exception:  # a failed renewal is retried at the next interval; the lease still runs
+                log.warning("could not renew the lease on chunk %s of book %s", cmd.index, cmd.book_id, exc_info=True)
+                continue
+            if not held:
+                log.warning("chunk %s of book %s is no longer held by %s", cmd.index, cmd.book_id, self.worker_id)
+                return
 
     def _claim(self, book: Book, index: int) -> ChunkRequest | None:
         if book.status is not BookStatus.WRITING:

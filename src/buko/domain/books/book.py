@@ -113,6 +113,20 @@ class Book:
         chunk.attempts += 1
         return True
 
+    def renew_lease(self, index: int, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Extend `owner`'s lease on a chunk it is writing; False when it no longer holds it."""
+        if not self._holds(index, owner):
+            return False
+        self.chunks[index].lease_until = now + lease
+        return True
+
+    def end_lease(self, index: int, owner: str, now: datetime) -> bool:
+        """`owner` gives the chunk up (it is stopping): the next claim may take it at once."""
+        if not self._holds(index, owner):
+            return False
+        self.chunks[index].lease_until = now
+        return True
+
     def complete_chunk(self, index: int, text: str, usage: Usage, summary: str = "") -> list[int]:
         """Store a written chunk once; returns the chunks queued next. A finished chunk is never rewritten."""
         chunk = self.chunks[index]
@@ -200,6 +214,10 @@ class Book:
             if not chunk.done and chunk.chapter_number not in busy:
                 return chunk.index
         return None
+
+    def _holds(self, index: int, owner: str) -> bool:
+        chunk = self.chunks[index]
+        return self.status is S.WRITING and not chunk.done and chunk.lease_owner == owner
 
     def _require(self, status: BookStatus, action: str) -> None:
         if self.status is not status:
