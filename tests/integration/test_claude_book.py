@@ -82,7 +82,8 @@ async def test_five_chapter_book_planned_and_written(tmp_path):
         for part in chunk.parts:
             if part.part == 1:
                 assert f"## {part.title}" in chunk.text
-    assert book.running_summary and "<summary>" not in book.running_summary
+    last = book.summary_before(len(book.chunks))
+    assert last and "<summary>" not in last
     writes = [r.json for r in stub.requests if not r.json.get("tools")]
     assert all(r.json["stream"] is True for r in stub.requests)
     assert len(writes) == len(book.chunks)  # stub honours budgets: no continuation was needed

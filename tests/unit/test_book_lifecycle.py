@@ -222,3 +222,12 @@ def test_only_the_holder_renews_or_ends_a_lease():
     book.complete_chunk(0, "t", Usage())
     assert not book.renew_lease(0, "w2", later, LEASE)
 
+
+def test_the_summary_before_a_chunk_never_comes_from_further_on():
+    book, queued = writing_book(lanes=2, chapters=3)  # chunks 0-1 chapter 1, 2-3 chapter 2, 4-5 chapter 3
+    for index in (2, 3, 0):
+        book.claim_chunk(index, "w", NOW, LEASE)
+        book.complete_chunk(index, f"text {index}", Usage(), summary=f"up to {index}")
+    assert book.summary_before(1) == "up to 0"  # not chapter 2's, though it was written later
+    assert book.summary_before(4) == "up to 3"
+    assert book.summary_before(0) == ""

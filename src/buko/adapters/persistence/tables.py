@@ -79,7 +79,6 @@ books = sa.Table(
     sa.Column("writer", sa.String(120), nullable=False),
     sa.Column("demo", sa.Boolean, nullable=False),
     sa.Column("planning_usage", sa.JSON, nullable=False),
-    sa.Column("running_summary", sa.Text, nullable=False),
     sa.Column("failure", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
@@ -98,6 +97,7 @@ chunks = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("actual_words", sa.Integer, nullable=False),
     sa.Column("usage", sa.JSON, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
     sa.Column("lease_owner", sa.String(200), nullable=False),
     sa.Column("lease_until", UTCDateTime(), nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False),
@@ -117,7 +117,6 @@ def book_row(book: Book) -> dict:
         "writer": book.writer,
         "demo": book.demo,
         "planning_usage": book.planning_usage.as_dict(),
-        "running_summary": book.running_summary,
         "failure": book.failure,
         "created_at": book.created_at,
     }
@@ -133,6 +132,7 @@ def chunk_row(book_id: str, chunk: Chunk) -> dict:
         "text": chunk.text,
         "actual_words": chunk.actual_words,
         "usage": chunk.usage.as_dict(),
+        "summary": chunk.summary,
         "lease_owner": chunk.lease_owner,
         "lease_until": chunk.lease_until,
         "attempts": chunk.attempts,
@@ -148,6 +148,7 @@ def chunk_from_row(row: Mapping) -> Chunk:
         text=row["text"],
         actual_words=row["actual_words"],
         usage=Usage.from_dict(row["usage"]),
+        summary=row["summary"],
         lease_owner=row["lease_owner"],
         lease_until=row["lease_until"],
         attempts=row["attempts"],
@@ -167,7 +168,6 @@ def book_from_rows(row: Mapping, chunk_rows: Iterable[Mapping]) -> Book:
         writer=row["writer"],
         demo=row["demo"],
         planning_usage=Usage.from_dict(row["planning_usage"]),
-        running_summary=row["running_summary"],
         failure=row["failure"],
     )
 

@@ -75,6 +75,8 @@ class WriteChunkHandler(BookUseCase):
             log.exception("writing chunk %s of book %s failed", cmd.index, cmd.book_id)
             await self.change(cmd.book_id, lambda book: _give_up(book, cmd.index, f"writing failed: {exc}"))
             return False
+        finally:
+            renewing.cancel()
         await self.change(
             cmd.book_id, lambda book: book.complete_chunk(cmd.index, result.text, result.usage, result.summary)
         )
@@ -120,7 +122,7 @@ class WriteChunkHandler(BookUseCase):
             brief=book.brief,
             architecture=book.architecture,
             chunk=book.chunks[index],
-            summary_so_far=book.running_summary,
+            summary_so_far=book.summary_before(index),
             previous_tail=book.previous_tail(index),
         )
 

@@ -44,7 +44,6 @@ class Book:
     writer: str = ""
     demo: bool = False
     planning_usage: Usage = field(default_factory=Usage)
-    running_summary: str = ""
     failure: str = ""
     events: list[events.Event] = field(default_factory=list, compare=False, repr=False)
 
@@ -134,8 +133,7 @@ class Book:
             return []
         chunk.text, chunk.actual_words, chunk.usage = text, count_words(text), chunk.usage + usage
         chunk.status, chunk.lease_owner, chunk.lease_until = ChunkStatus.DONE, "", None
-        if summary:
-            self.running_summary = summary
+        chunk.summary = summary
         self.events.append(events.ChunkWritten(self.id, index, chunk.actual_words))
         if all(c.done for c in self.chunks):
             self.status, self.failure = S.WRITTEN, ""
@@ -187,6 +185,14 @@ class Book:
 
     def chapter_text(self, number: int) -> str:
         return "\n\n".join(c.text.strip() for c in self.chunks if c.chapter_number == number and c.done)
+
+    def summary_before(self, index: int) -> str:
+        """The running summary of the book up to chunk `index`: the one written with the nearest
+        finished chunk before it. With parallel lanes this never tells of chapters further on."""
+        for chunk in reversed(self.chunks[:index]):
+            if chunk.done and chunk.summary:
+                return chunk.summary
+        return ""
 
     def previous_tail(self, index: int, words: int = TAIL_WORDS) -> str:
         """The end of the text just before chunk `index` in its chapter, for continuity."""

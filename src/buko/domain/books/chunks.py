@@ -42,6 +42,7 @@ class Chunk:
     text: str = ""
     actual_words: int = 0
     usage: Usage = field(default_factory=Usage)
+    summary: str = ""
     lease_owner: str = ""
     lease_until: datetime | None = None
     attempts: int = 0
