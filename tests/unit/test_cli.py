@@ -42,3 +42,17 @@ def test_a_refused_brief_is_a_clear_error(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("BUKO_DATA_DIR", str(tmp_path))
     assert main(["write", "tiny", "--out", str(tmp_path / "out")]) == 1
     assert "idea must be at least 10 characters" in capsys.readouterr().err
+
+
+def test_an_unreadable_style_sample_is_a_clear_error(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("BUKO_DATA_DIR", str(tmp_path))
+    assert main(["write", "A field guide to city birds", "--style-sample", str(tmp_path / "missing.txt")]) == 1
+    assert "cannot read the style sample" in capsys.readouterr().err
+
+
+def test_a_too_long_style_sample_is_refused(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("BUKO_DATA_DIR", str(tmp_path))
+    sample = tmp_path / "sample.txt"
+    sample.write_text("word " * 2000)
+    assert main(["write", "A field guide to city birds", "--style-sample", str(sample)]) == 1
+    assert "style_sample must be at most 8000 characters" in capsys.readouterr().err

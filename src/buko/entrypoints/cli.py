@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from buko.application.commands import QUEUES
 from buko.config import Settings
-from buko.domain.books.brief import LANGUAGES
+from buko.domain.books.brief import LANGUAGES, TRIM_SIZES
 from buko.domain.errors import DomainError
 
 FORMATS = ("pdf", "epub", "docx", "md")
@@ -47,6 +47,8 @@ def parser() -> argparse.ArgumentParser:
     write.add_argument("--audience", default="general readers")
     write.add_argument("--tone", default="clear and engaging")
     write.add_argument("--author", default="Anonymous")
+    write.add_argument("--trim-size", choices=TRIM_SIZES, default="A5", help="page size of the PDF and DOCX")
+    write.add_argument("--style-sample", type=Path, help="a text file in the author's own style")
     write.add_argument("--formats", type=_formats, default=DEFAULT_FORMATS, help="comma-separated: pdf,epub,docx,md")
     write.add_argument("--out", type=Path, default=Path("buko-out"), help="folder for the exported files")
     write.add_argument("--parallel", type=_positive, default=1, help="chapters written at once (1 = in order)")

@@ -16,6 +16,7 @@ from buko.bootstrap import Container, build_container
 from buko.config import Settings
 from buko.domain.books.book import Book, BookStatus
 from buko.domain.books.brief import Brief
+from buko.domain.errors import InvalidBrief
 from buko.entrypoints.progress import Stalled, follow_writing, next_terminal
 from buko.entrypoints.worker.runtime import running
 
@@ -33,7 +34,8 @@ async def run(args, settings: Settings) -> int:
     if args.command == "write":
         brief = Brief(
             idea=args.idea, genre=args.genre, audience=args.audience, tone=args.tone, language=args.lang,
-            target_words=args.words, chapter_count=args.chapters, author=args.author,
+            target_words=args.words, chapter_count=args.chapters, author=args.author, trim_size=args.trim_size,
+            style_sample=_read_sample(args.style_sample),
         )
     async with running(container):
         if args.command == "books":
@@ -41,6 +43,15 @@ async def run(args, settings: Settings) -> int:
         if brief is not None:
             return await _write(container, console, args, brief)
         return await _resume(container, console, args)
+
+
+def _read_sample(path: Path | None) -> str:
+    if path is None:
+        return ""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as unreadable:
+        raise InvalidBrief(f"cannot read the style sample {path}: {unreadable}") from None
 
 
 async def _db(container: Container, command: str, console: Console) -> int:
