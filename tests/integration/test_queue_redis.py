@@ -71,3 +71,35 @@ async def test_the_sweeper_requeues_a_chunk_whose_task_vanished(postgresql_url, 
         assert sorted(await sweeper.sweep()) == sorted(queued)
         assert sorted((t["book_id"], t["index"]) for t in await inspector.in_flight(GENERATION_QUEUE)) == sorted(queued)
         assert await sweeper.sweep() == []  # not twice
+
+
+@pytest.mark.postgres
+async def test_the_sweeper_requeues_a_plan_whose_task_vanished_with_its_notes(postgresql_url, redis_prefix):  # noqa: F811
+    import uuid
+
+    from buko.adapters.llm.offline import OfflineDemoWriter
+    from buko.application.commands import ARCHITECTURE_QUEUE
+    from buko.domain.accounts.user import Role, User
+    from buko.domain.books.book import Book
+    from buko.domain.books.brief import Brief
+    from buko.domain.books.usage import Usage
+
+    container = container_for(settings_for(postgresql_url, redis_prefix, sweep_grace_seconds=0))
+    async with running(container, migrate=False):
+        now = container.core.clock().now()
+        user = User(uuid.uuid4().hex, f"{uuid.uuid4().hex}@example.com", "Ana", Role.AUTHOR, now)
+        brief = Brief(idea="A practical guide to urban beekeeping", target_words=1200, chapter_count=2)
+        book = Book(id=uuid.uuid4().hex, owner_id=user.id, brief=brief, created_at=now)
+        book.request_plan()
+        book.architecture_ready(OfflineDemoWriter().plan(brief), Usage(calls=1), "demo", True)
+        book.request_revision("More on honey")  # stored, but its plan_book task never reached the stream
+        async with container.core.uow() as uow:
+            await uow.users.add(user)
+            await uow.books.add(book)
+            await uow.commit()
+        inspector = QueueInspector(container.gateways.redis(), redis_prefix)
+        sweeper = Sweeper(container)
+        assert await sweeper.sweep_planning() == [book.id]
+        (task,) = await inspector.in_flight(ARCHITECTURE_QUEUE)
+        assert (task["book_id"], task["notes"]) == (book.id, "More on honey")
+        assert await sweeper.sweep_planning() == []  # its task is there now

@@ -231,3 +231,14 @@ def test_the_summary_before_a_chunk_never_comes_from_further_on():
     assert book.summary_before(1) == "up to 0"  # not chapter 2's, though it was written later
     assert book.summary_before(4) == "up to 3"
     assert book.summary_before(0) == ""
+
+
+def test_revision_notes_stay_with_the_book_until_the_new_architecture_arrives():
+    book = planned_book()
+    book.request_revision("More on compost")
+    assert book.revision_notes == "More on compost"
+    book.fail("model down")
+    book.request_plan()  # planning again keeps asking for the same revision
+    assert book.events[-1] == events.PlanningRequested("b1", notes="More on compost")
+    book.architecture_ready(sample_architecture(), Usage(), "m", False)
+    assert book.revision_notes == ""

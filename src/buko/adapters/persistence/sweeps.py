@@ -1,4 +1,4 @@
-"""Queries for the sweeper: chunks of books in `writing` that nobody seems to be working on."""
+"""Queries for the sweeper: books in `planning` or `writing` that nobody seems to be working on."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,3 +25,16 @@ async def stalled_chunks(
     )
     async with sessionmaker() as session:
         return [(row.book_id, row.index) for row in await session.execute(query)]
+
+
+async def stalled_planning(
+    sessionmaker: async_sessionmaker[AsyncSession], quiet_since: datetime
+) -> list[tuple[str, str]]:
+    """(book_id, revision notes) of books in `planning` that have not changed since `quiet_since`."""
+    query = (
+        sa.select(books.c.id, books.c.revision_notes)
+        .where(books.c.status == "planning", books.c.updated_at < quiet_since)
+        .order_by(books.c.id)
+    )
+    async with sessionmaker() as session:
+        return [(row.id, row.revision_notes) for row in await session.execute(query)]

@@ -79,6 +79,7 @@ books = sa.Table(
     sa.Column("writer", sa.String(120), nullable=False),
     sa.Column("demo", sa.Boolean, nullable=False),
     sa.Column("planning_usage", sa.JSON, nullable=False),
+    sa.Column("revision_notes", sa.Text, nullable=False),
     sa.Column("failure", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
@@ -117,6 +118,7 @@ def book_row(book: Book) -> dict:
         "writer": book.writer,
         "demo": book.demo,
         "planning_usage": book.planning_usage.as_dict(),
+        "revision_notes": book.revision_notes,
         "failure": book.failure,
         "created_at": book.created_at,
     }
@@ -168,6 +170,7 @@ def book_from_rows(row: Mapping, chunk_rows: Iterable[Mapping]) -> Book:
         writer=row["writer"],
         demo=row["demo"],
         planning_usage=Usage.from_dict(row["planning_usage"]),
+        revision_notes=row["revision_notes"],
         failure=row["failure"],
     )
 

@@ -44,6 +44,7 @@ class Book:
     writer: str = ""
     demo: bool = False
     planning_usage: Usage = field(default_factory=Usage)
+    revision_notes: str = ""
     failure: str = ""
     events: list[events.Event] = field(default_factory=list, compare=False, repr=False)
 
@@ -52,14 +53,14 @@ class Book:
         if not (self.status is S.DRAFT or (self.status is S.FAILED and not self.chunks)):
             self._refuse("plan")
         self.status, self.failure = S.PLANNING, ""
-        self.events.append(events.PlanningRequested(self.id))
+        self.events.append(events.PlanningRequested(self.id, notes=self.revision_notes))
 
     def architecture_ready(self, architecture: Architecture, usage: Usage, writer: str, demo: bool) -> None:
         self._require(S.PLANNING, action="receive an architecture")
         self.architecture = architecture.validate(self.brief.target_words)
         self.planning_usage = self.planning_usage + usage
         self.writer, self.demo = writer, demo
-        self.status = S.PLANNED
+        self.status, self.revision_notes = S.PLANNED, ""
         self.events.append(events.BookPlanned(self.id))
 
     def request_revision(self, notes: str) -> None:
@@ -68,7 +69,7 @@ class Book:
             raise InvalidTransition("revision notes must not be empty")
         if len(notes) > MAX_NOTES:
             raise InvalidTransition(f"revision notes must be at most {MAX_NOTES} characters")
-        self.status = S.PLANNING
+        self.status, self.revision_notes = S.PLANNING, notes
         self.events.append(events.PlanningRequested(self.id, notes=notes))
 
     def edit(self, architecture: Architecture) -> None:

@@ -51,6 +51,7 @@ def upgrade() -> None:
         sa.Column("writer", sa.String(120), nullable=False),
         sa.Column("demo", sa.Boolean(), nullable=False),
         sa.Column("planning_usage", sa.JSON(), nullable=False),
+        sa.Column("revision_notes", sa.Text(), nullable=False),
         sa.Column("failure", sa.Text(), nullable=False),
         when("created_at"),
         when("updated_at"),
