@@ -35,3 +35,10 @@ def test_titles_with_markdown_punctuation_stay_literal():
     text = MarkdownExporter().render(book, b"").decode()
     [heading] = h1_titles(text)
     assert MarkdownIt().renderInline(heading) == "C# &amp; *stars* [1]"
+
+
+def test_raw_html_from_the_model_is_escaped_outside_code():
+    chapter = ManuscriptChapter(1, "Uno", 'Hola <script>alert(1)</script> y 3 < 4.\n\n```\n<b>code</b>\n```')
+    text = chapter_markdown(chapter)
+    assert "<script>" not in text and "&lt;script>" in text and "3 < 4" in text
+    assert "<b>code</b>" in text

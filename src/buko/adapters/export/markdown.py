@@ -12,6 +12,7 @@ from buko.application.ports import Exporter
 from buko.domain.books.manuscript import Manuscript, ManuscriptChapter
 
 _FOOTNOTE_LABEL = re.compile(r"\[\^([^\]\s]+)\]")
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _parser = MarkdownIt("commonmark").use(footnote_plugin)
 
 
@@ -44,6 +45,7 @@ def chapter_markdown(chapter: ManuscriptChapter) -> str:
         line = replace.get(n, line)
         if n not in fenced:
             line = _FOOTNOTE_LABEL.sub(lambda m: f"[^c{chapter.number}-{m[1]}]", line)
+            line = _TAG_START.sub("&lt;", line)  # model text is never raw HTML, whatever renders the file
         out.append(line)
     return "\n".join(out).strip("\n")
 

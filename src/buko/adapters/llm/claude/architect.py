@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import json
 
-from buko.adapters.llm.claude.prompts import author_data
+from buko.adapters.llm.claude.prompts import author_data, inert
 from buko.adapters.llm.claude.resilience import Resilience
 from buko.adapters.llm.claude.schema import ARCHITECTURE_TOOL, TOOL_NAME, to_architecture
 from buko.adapters.llm.claude.streaming import Streamer
 from buko.application.ports import ArchitectureRequest, ArchitectureResult
 from buko.domain.books.usage import Usage, total
+from buko.domain.books.book import MAX_NOTES
 from buko.domain.errors import InvalidArchitecture
 
 MAX_TOKENS = 16_000
-NOTES_LIMIT = 4_000  # characters, like the brief's longest field
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish (español)"}
 SYSTEM = (
     "You are a senior book editor who designs the architecture of books before they are written. "
@@ -41,9 +41,9 @@ def planning_message(request: ArchitectureRequest) -> str:
     if request.current is not None:
         current = json.dumps(request.current.as_dict(), ensure_ascii=False)
         lines.append("Revise this current architecture; keep what the notes do not ask to change:\n"
-                     f"<current_architecture>\n{current}\n</current_architecture>")
+                     f"<current_architecture>\n{inert(current)}\n</current_architecture>")
     if request.notes.strip():
-        lines.append(f"The author's revision notes:\n{author_data('notes', request.notes[:NOTES_LIMIT])}")
+        lines.append(f"The author's revision notes:\n{author_data('notes', request.notes[:MAX_NOTES])}")
     return "\n\n".join(lines)
 
 

@@ -5,7 +5,6 @@ Author text (idea, style sample, notes) is always wrapped as delimited data, nev
 from __future__ import annotations
 
 import json
-import re
 
 from buko.application.ports import ChunkRequest
 from buko.domain.books.architecture import Architecture
@@ -13,7 +12,10 @@ from buko.domain.books.chunks import Chunk
 
 CACHE = {"type": "ephemeral"}
 SUMMARY_WORDS = 200
-_DATA_TAG = re.compile(r"</?\s*author_data[^>]*>", re.IGNORECASE)
+def inert(text: str) -> str:
+    """Author or model text as data: no angle bracket survives, so no delimiter can be forged
+    (stripping tags in one pass is not enough: `</author_</author_data>data>`)."""
+    return text.replace("<", "‹").replace(">", "›")
 
 RULES = {
     "en": (
@@ -71,7 +73,7 @@ WORDS = {
 
 def author_data(field: str, text: str) -> str:
     """Author-written text as delimited data; the delimiter itself cannot be forged from inside."""
-    return f'<author_data field="{field}">\n{_DATA_TAG.sub("", text).strip()}\n</author_data>'
+    return f'<author_data field="{field}">\n{inert(text).strip()}\n</author_data>'
 
 
 def _lang(language: str) -> str:
@@ -94,7 +96,7 @@ def book_prefix(request: ChunkRequest, caching: bool = True) -> list[dict]:
         if items:
             parts.append(f"{label}:\n" + "\n".join(f"- {item}" for item in items))
     parts.append(f"# {w['outline']}\n{detailed_outline(arch)}")
-    parts = [_DATA_TAG.sub("", part) for part in parts]
+    parts = [inert(part) for part in parts]
     parts.insert(4, f"{w['idea']}:\n{author_data('idea', brief.idea)}")
     if brief.style_sample.strip():
         parts.insert(5, f"{w['sample']}:\n{author_data('style_sample', brief.style_sample)}")
@@ -121,13 +123,14 @@ def chunk_message(request: ChunkRequest) -> str:
     where = w["opening"] if chunk.opens_chapter else w["middle"]
     task = [w["task"].format(words=chunk.target_words)]
     for p in chunk.parts:
-        task.append(w["section" if p.part == 1 else "resume"].format(title=p.title, words=p.words))
-        task.append((w["part"].format(k=p.part, n=p.parts) if p.parts > 1 else "") + w["cover"].format(summary=p.summary))
+        task.append(w["section" if p.part == 1 else "resume"].format(title=inert(p.title), words=p.words))
+        cover = w["cover"].format(summary=inert(p.summary))
+        task.append((w["part"].format(k=p.part, n=p.parts) if p.parts > 1 else "") + cover)
     return "\n\n".join([
-        w["here"].format(n=chapter.number, title=chapter.title, where=where)
+        w["here"].format(n=chapter.number, title=inert(chapter.title), where=where)
         + " " + ", ".join(f"{chapter.number}.{p.section_no}" for p in chunk.parts),
-        f"<summary_so_far>\n{request.summary_so_far.strip() or w['none']}\n</summary_so_far>",
-        f"{w['tail']}:\n<previous_text>\n{request.previous_tail.strip() or w['none']}\n</previous_text>",
+        f"<summary_so_far>\n{inert(request.summary_so_far.strip()) or w['none']}\n</summary_so_far>",
+        f"{w['tail']}:\n<previous_text>\n{inert(request.previous_tail.strip()) or w['none']}\n</previous_text>",
         "\n".join(task),
         w["finish"],
     ])
