@@ -66,3 +66,14 @@ def test_round_trip_through_dict():
     arch = sample_architecture()
     assert Architecture.from_dict(arch.as_dict()) == arch
     assert "1. Chapter 1: Soil" in arch.outline()
+
+
+def test_titles_are_single_lines_and_texts_have_limits():
+    data = sample_architecture().as_dict()
+    data["title"] = "Evil\nSubject: spam"
+    data["chapters"][0]["summary"] = "s" * 2001
+    data["chapters"][1]["sections"] = [dict(data["chapters"][1]["sections"][0], words=10)] * 31
+    problems = Architecture.from_dict(data).problems(2000, tolerance=10)
+    assert "book title must be one line of at most 200 characters" in problems
+    assert "chapter 1 summary must be at most 2000 characters" in problems
+    assert "chapter 2 has more than 30 sections" in problems

@@ -58,3 +58,9 @@ def test_ceiling_must_be_sensible():
 
 def test_count_words_handles_punctuation_and_accents():
     assert count_words("¡Hola, señora! ¿Qué tal?  It's a well-known fact.") == 8
+
+
+def test_control_characters_never_reach_stored_text():
+    from buko.domain.books.chunks import clean_text
+
+    assert clean_text("ok\x01 text\x0b\n\tend\ufffe") == "ok text\n\tend"

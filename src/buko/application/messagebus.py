@@ -68,7 +68,7 @@ class MessageBus:
         await self.queue.enqueue(
             SendEmail(
                 to=owner.email,
-                subject=f"Your book is ready: {book.title}",
+                subject=" ".join(f"Your book is ready: {book.title}".split()),
                 body=f"Hello {owner.name},\n\n\"{book.title}\" is written ({book.words_written} words). "
                 "You can download it as PDF, EPUB or DOCX.\n\nBuko",
             )

@@ -8,6 +8,9 @@ from buko.domain.errors import InvalidArchitecture
 
 BUDGET_TOLERANCE = 0.10
 MIN_SECTION_WORDS = 50
+MAX_TITLE, MAX_TEXT = 200, 2_000
+MAX_CHAPTERS, MAX_SECTIONS = 60, 30
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 _PLACEHOLDERS = re.compile(
     r"^(tbd|tba|todo|xxx+|untitled|placeholder|lorem ipsum.*|\.\.\.|…|-+|n/?a|"
     r"(chapter|cap[ií]tulo|section|secci[oó]n|part|parte)\s*\d*)$",
@@ -67,6 +70,9 @@ class Architecture:
             found.append("book title is empty or a placeholder")
         if not self.chapters:
             found.append("the book has no chapters")
+        if len(self.chapters) > MAX_CHAPTERS:
+            found.append(f"a book has at most {MAX_CHAPTERS} chapters")
+        found.extend(self._text_problems())
         for expected, chapter in enumerate(self.chapters, start=1):
             where = f"chapter {expected}"
             if chapter.number != expected:
@@ -87,6 +93,25 @@ class Architecture:
             found.append(
                 f"word budgets add up to {self.words}, not {target_words} (±{round(tolerance * 100)}%)"
             )
+        return found
+
+    def _text_problems(self) -> list[str]:
+        """Titles are single lines of sensible length; other texts have a length limit too."""
+        titles = [("book title", self.title), ("subtitle", self.subtitle)]
+        texts = [("synopsis", self.synopsis), ("style guide", self.style_guide), ("audience", self.audience),
+                 ("tone", self.tone)]
+        texts += [("bible entry", item) for item in (*self.bible.characters, *self.bible.key_terms, *self.bible.facts)]
+        for chapter in self.chapters:
+            titles.append((f"chapter {chapter.number} title", chapter.title))
+            texts.append((f"chapter {chapter.number} summary", chapter.summary))
+            for no, section in enumerate(chapter.sections, start=1):
+                titles.append((f"chapter {chapter.number}, section {no} title", section.title))
+                texts.append((f"chapter {chapter.number}, section {no} summary", section.summary))
+        found = [f"{name} must be one line of at most {MAX_TITLE} characters"
+                 for name, title in titles if len(title) > MAX_TITLE or _CONTROL.search(title)]
+        found += [f"{name} must be at most {MAX_TEXT} characters" for name, text in texts if len(text) > MAX_TEXT]
+        found += [f"chapter {c.number} has more than {MAX_SECTIONS} sections"
+                  for c in self.chapters if len(c.sections) > MAX_SECTIONS]
         return found
 
     def validate(self, target_words: int, tolerance: float = BUDGET_TOLERANCE) -> Architecture:

@@ -8,13 +8,21 @@ from enum import StrEnum
 from buko.domain.books import events
 from buko.domain.books.architecture import Architecture
 from buko.domain.books.brief import Brief
-from buko.domain.books.chunks import DEFAULT_CHUNK_CEILING, Chunk, ChunkStatus, count_words, plan_chunks
+from buko.domain.books.chunks import (
+    DEFAULT_CHUNK_CEILING,
+    Chunk,
+    ChunkStatus,
+    clean_text,
+    count_words,
+    plan_chunks,
+)
 from buko.domain.books.usage import Usage, total
 from buko.domain.errors import ChunkBusy, InvalidTransition
 
 MAX_LANES = 8
 TAIL_WORDS = 150
 MAX_NOTES = 4_000
+MAX_ATTEMPTS = 5
 
 
 class BookStatus(StrEnum):
@@ -132,9 +140,10 @@ class Book:
         chunk = self.chunks[index]
         if chunk.done or self.status not in (S.WRITING, S.FAILED):
             return []
+        text = clean_text(text)
         chunk.text, chunk.actual_words, chunk.usage = text, count_words(text), chunk.usage + usage
         chunk.status, chunk.lease_owner, chunk.lease_until = ChunkStatus.DONE, "", None
-        chunk.summary = summary
+        chunk.summary = clean_text(summary)
         self.events.append(events.ChunkWritten(self.id, index, chunk.actual_words))
         if all(c.done for c in self.chunks):
             self.status, self.failure = S.WRITTEN, ""

@@ -12,6 +12,7 @@ from buko.domain.books.usage import Usage
 
 DEFAULT_CHUNK_CEILING = 2_500
 _WORD = re.compile(r"[\w’'-]+", re.UNICODE)
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 class ChunkStatus(StrEnum):
@@ -59,6 +60,11 @@ class Chunk:
     def opens_chapter(self) -> bool:
         first = self.parts[0]
         return first.section_no == 1 and first.part == 1
+
+
+def clean_text(text: str) -> str:
+    """Model text without control characters, which no export format can hold."""
+    return _NOT_TEXT.sub("", text)
 
 
 def count_words(text: str) -> int:
