@@ -50,7 +50,7 @@ def mailer(settings: Settings) -> Mailer:
     if not settings.mail_server:
         return OutboxMailer()
     return SmtpMailer(
-        settings.mail_server, settings.mail_port, settings.mail_username, settings.mail_password,
+        settings.mail_server, settings.mail_port, settings.mail_username, settings.mail_password.get_secret_value(),
         settings.mail_from, settings.mail_use_tls,
     )
 

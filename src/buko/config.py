@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     mail_server: str = Field("", validation_alias=_env("MAIL_SERVER"))
     mail_port: int = Field(587, validation_alias=_env("MAIL_PORT"))
     mail_username: str = Field("", validation_alias=_env("MAIL_USERNAME"))
-    mail_password: str = Field("", validation_alias=_env("MAIL_PASSWORD"))
+    mail_password: SecretStr = Field("", validation_alias=_env("MAIL_PASSWORD"))
     mail_from: str = Field("Buko <no-reply@buko.local>", validation_alias=_env("MAIL_DEFAULT_SENDER", "MAIL_FROM"))
     mail_use_tls: bool = Field(True, validation_alias=_env("MAIL_USE_TLS"))
 

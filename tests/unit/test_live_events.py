@@ -40,3 +40,13 @@ async def test_books_have_separate_channels_and_subscribers_are_released():
     await a.aclose()
     await b.aclose()
     assert not live._channels["a"].listeners
+
+
+async def test_a_finished_books_buffer_is_dropped_when_its_last_watcher_leaves():
+    live = InProcessLiveEvents()
+    events = live.subscribe("b")
+    await live.publish("b", {"type": "delta", "text": "x"})
+    await live.publish("b", {"type": "book_written"})
+    assert [e["type"] for e in await take(events, 2)] == ["delta", "book_written"]
+    await events.aclose()
+    assert "b" not in live._channels

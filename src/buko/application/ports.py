@@ -129,8 +129,8 @@ TextSink = Callable[[str], Awaitable[None]]
 RestartSink = Callable[[], Awaitable[None]]
 
 
-async def _nothing() -> None:
-    return None
+async def no_restart() -> None:
+    """The default `on_restart`: nobody to tell."""
 
 
 class ModelUnavailable(Exception):
@@ -151,12 +151,15 @@ class LanguageModel(abc.ABC):
     async def architect(self, request: ArchitectureRequest) -> ArchitectureResult: ...
 
     @abc.abstractmethod
-    async def write(self, request: ChunkRequest, on_text: TextSink, on_restart: RestartSink = _nothing) -> ChunkResult:
+    async def write(self, request: ChunkRequest, on_text: TextSink, on_restart: RestartSink = no_restart) -> ChunkResult:
         """Write one chunk, passing text deltas to `on_text` as they arrive.
 
         When an attempt breaks mid-stream and starts over, `on_restart` is awaited first, so that
         watchers drop the partial text they were shown.
         """
+
+    async def aclose(self) -> None:
+        """Release connections; the process is stopping."""
 
 
 class TaskQueue(abc.ABC):

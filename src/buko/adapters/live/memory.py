@@ -16,6 +16,9 @@ class _Channel:
     listeners: set[asyncio.Queue] = field(default_factory=set)
 
 
+FINAL = {"book_written", "book_failed", "book_cancelled"}
+
+
 class InProcessLiveEvents(LiveEvents):
     """For one process (the embedded default). A late subscriber replays the buffer, then follows live."""
 
@@ -50,3 +53,6 @@ class InProcessLiveEvents(LiveEvents):
                     yield event
         finally:
             channel.listeners.discard(listener)
+            # A finished book's buffer is dropped once nobody watches it, so memory stays bounded.
+            if not channel.listeners and channel.buffer and channel.buffer[-1]["type"] in FINAL:
+                self._channels.pop(book_id, None)

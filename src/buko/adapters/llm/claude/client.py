@@ -17,11 +17,8 @@ from buko.application.ports import (
     LanguageModel,
     RestartSink,
     TextSink,
+    no_restart,
 )
-
-
-async def _nothing() -> None:
-    return None
 
 
 class ClaudeLanguageModel(LanguageModel):
@@ -33,9 +30,13 @@ class ClaudeLanguageModel(LanguageModel):
 
     demo = False
 
-    def __init__(self, architect: Architect, writer: ChunkWriter, model: str):
-        self.planner, self.writer = architect, writer
+    def __init__(self, architect: Architect, writer: ChunkWriter, model: str, client=None):
+        self.planner, self.writer, self.client = architect, writer, client
         self.name = f"Claude ({model})"
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            await self.client.close()
 
     @classmethod
     def from_settings(cls, settings) -> ClaudeLanguageModel:
@@ -56,10 +57,10 @@ class ClaudeLanguageModel(LanguageModel):
             max_continuations=settings.claude_max_continuations,
         )
         architect = Architect(streamer, resilience, attempts=settings.claude_architecture_attempts)
-        return cls(architect, ChunkWriter(streamer, resilience, options), settings.claude_model)
+        return cls(architect, ChunkWriter(streamer, resilience, options), settings.claude_model, client)
 
     async def architect(self, request: ArchitectureRequest) -> ArchitectureResult:
         return await self.planner.plan(request)
 
-    async def write(self, request: ChunkRequest, on_text: TextSink, on_restart: RestartSink = _nothing) -> ChunkResult:
+    async def write(self, request: ChunkRequest, on_text: TextSink, on_restart: RestartSink = no_restart) -> ChunkResult:
         return await self.writer.write(request, on_text, on_restart)
