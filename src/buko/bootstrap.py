@@ -26,6 +26,7 @@ from buko.application.books.lifecycle import (
     CancelBookHandler,
     CreateBookHandler,
     EditArchitectureHandler,
+    ResumeBookHandler,
     ReviseArchitectureHandler,
     WriteBookHandler,
 )
@@ -138,7 +139,8 @@ class UseCases(containers.DeclarativeContainer):
     approve_architecture = providers.Factory(
         ApproveArchitectureHandler, uow=core.uow.provider, bus=bus, chunk_words=settings.provided.chunk_words
     )
-    write_book = providers.Factory(WriteBookHandler, uow=core.uow.provider, bus=bus)
+    write_book = providers.Factory(WriteBookHandler, uow=core.uow.provider, bus=bus, clock=core.clock)
+    resume_book = providers.Factory(ResumeBookHandler, uow=core.uow.provider, bus=bus, clock=core.clock)
     write_chunk = providers.Factory(
         WriteChunkHandler,
         uow=core.uow.provider,

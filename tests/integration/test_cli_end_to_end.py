@@ -91,3 +91,34 @@ def test_db_upgrade_reports_the_revision(written):
     home, _, _, env = written
     result = buko("db", "upgrade", env=env, cwd=home)
     assert result.returncode == 0 and "database at revision" in result.stdout
+
+
+def test_a_killed_run_is_resumed_to_a_complete_book(tmp_path):
+    """SIGKILL mid-book (no clean shutdown at all), then `buko resume` finishes and exports it."""
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC", "DATABASE_URL", "REDIS_URL"))}
+    env.update(BUKO_DATA_DIR=str(tmp_path / "data"), COLUMNS="200", PYTHONUNBUFFERED="1", BUKO_OFFLINE_WPS="400",
+               BUKO_CHUNK_WORDS="500")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "buko.entrypoints.cli", "write", "A short history of lighthouses and their keepers",
+         "--chapters", "3", "--words", "3000", "--quiet", "--out", str(tmp_path / "out")],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    book_id = None
+    for line in run.stdout:
+        if match := re.search(r"Book ([0-9a-f]{32})", line):
+            book_id = match.group(1)
+            break
+    assert book_id, "the run never announced its book"
+    time.sleep(3)  # some chunks are written, one is in the middle
+    run.send_signal(signal.SIGKILL)
+    run.wait(10)
+    assert not (tmp_path / "out").exists()
+
+    env["BUKO_OFFLINE_WPS"] = "0"
+    resumed = buko("resume", book_id, "--out", str(tmp_path / "out"), "--quiet", env=env, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert re.search(r"(3\d{3}|29\d\d) words written of 3000 planned", resumed.stdout)
+    assert len(list((tmp_path / "out").iterdir())) == 3

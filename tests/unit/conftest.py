@@ -10,6 +10,7 @@ from buko.application.books.lifecycle import (
     CancelBookHandler,
     CreateBookHandler,
     EditArchitectureHandler,
+    ResumeBookHandler,
     ReviseArchitectureHandler,
     WriteBookHandler,
 )
@@ -46,7 +47,8 @@ class App:
             "revise": lambda: ReviseArchitectureHandler(self.uow, self.bus),
             "edit": lambda: EditArchitectureHandler(self.uow, self.bus),
             "approve": lambda: ApproveArchitectureHandler(self.uow, self.bus, chunk_words=600),
-            "write_book": lambda: WriteBookHandler(self.uow, self.bus),
+            "write_book": lambda: WriteBookHandler(self.uow, self.bus, self.clock),
+            "resume": lambda: ResumeBookHandler(self.uow, self.bus, self.clock),
             "write_chunk": lambda: self.chunk_writer("worker-1"),
             "cancel": lambda: CancelBookHandler(self.uow, self.bus),
         }

@@ -116,8 +116,6 @@ def test_cannot_plan_twice_or_approve_while_writing():
         book.request_plan()
     with pytest.raises(InvalidTransition):
         book.approve()
-    with pytest.raises(InvalidTransition):
-        book.start_writing()
 
 
 def test_written_and_cancelled_are_final():
@@ -174,7 +172,8 @@ def test_failure_keeps_finished_chunks_and_resume_starts_at_the_first_unfinished
     book.claim_chunk(0, "w", NOW, LEASE)
     book.complete_chunk(0, "done", Usage(calls=1))
     book.claim_chunk(1, "w", NOW, LEASE)
-    book.release_chunk(1, Usage(input_tokens=3, calls=1))
+    assert not book.release_chunk(1, "someone else", Usage(input_tokens=99))
+    assert book.release_chunk(1, "w", Usage(input_tokens=3, calls=1))
     book.fail("model down")
     assert (book.status, book.failure) == (BookStatus.FAILED, "model down")
     assert [c.status for c in book.chunks[:2]] == [ChunkStatus.DONE, ChunkStatus.PENDING]
@@ -216,8 +215,8 @@ def test_only_the_holder_renews_or_ends_a_lease():
     later = NOW + timedelta(minutes=8)
     assert book.renew_lease(0, "w1", later, LEASE) and book.chunks[0].lease_until == later + LEASE
     assert not book.renew_lease(0, "w2", later, LEASE)
-    assert not book.end_lease(0, "w2", later)
-    assert book.end_lease(0, "w1", later)
+    assert not book.end_lease(0, "w2")
+    assert book.end_lease(0, "w1")
     assert book.claim_chunk(0, "w2", later, LEASE)  # free at once
     book.complete_chunk(0, "t", Usage())
     assert not book.renew_lease(0, "w2", later, LEASE)
@@ -242,3 +241,59 @@ def test_revision_notes_stay_with_the_book_until_the_new_architecture_arrives():
     assert book.events[-1] == events.PlanningRequested("b1", notes="More on compost")
     book.architecture_ready(sample_architecture(), Usage(), "m", False)
     assert book.revision_notes == ""
+
+
+def test_resuming_a_writing_book_whose_tasks_were_lost():
+    # With `now`, a chunk under a live lease stays with its worker: chapters 1 and 3 restart.
+    book2, _ = writing_book(lanes=2)
+    book2.claim_chunk(0, "dead", NOW - 2 * LEASE, LEASE)  # its lease ran out
+    book2.claim_chunk(2, "alive", NOW, LEASE)
+    queued = book2.start_writing(2, now=NOW + timedelta(minutes=1))
+    assert book2.chunks[2].lease_owner == "alive" and 2 not in queued
+    assert queued == [0, 4]
+    # Without `now` (one process owns the book) every unfinished chunk is taken back.
+    book3, _ = writing_book(lanes=2)
+    book3.claim_chunk(0, "gone", NOW, LEASE)
+    assert book3.start_writing(1) == [0] and book3.chunks[0].lease_owner == ""
+
+
+def test_a_failing_lane_leaves_the_other_lanes_lease_alone():
+    book, _ = writing_book(lanes=2)
+    book.claim_chunk(0, "w1", NOW, LEASE)
+    book.claim_chunk(2, "w2", NOW, LEASE)
+    book.release_chunk(2, "w2")
+    book.fail("lane 2 broke")
+    assert book.chunks[0].lease_owner == "w1" and book.chunks[0].status is ChunkStatus.WRITING
+    assert book.start_writing(2, now=NOW) == [2, 4]  # chapter 1 stays with w1
+
+
+def test_a_chunk_attempted_too_often_fails_the_book():
+    book, _ = writing_book()
+    for attempt in range(5):
+        assert book.claim_chunk(0, f"w{attempt}", NOW + attempt * LEASE * 2, LEASE)
+    assert book.claim_chunk(0, "w5", NOW + 20 * LEASE, LEASE) is False
+    assert book.status is BookStatus.FAILED and "attempted 5 times" in book.failure
+    assert book.start_writing(1) == [0] and book.chunks[0].attempts == 0
+
+
+def test_a_lost_planning_task_can_be_taken_over():
+    book = new_book()
+    book.request_plan()
+    with pytest.raises(InvalidTransition):
+        book.request_plan()
+    book.request_plan(takeover=True)
+    assert book.status is BookStatus.PLANNING
+
+
+def test_a_failed_revision_keeps_the_architecture_it_revised():
+    book = planned_book()
+    before = book.architecture
+    book.request_revision("More on compost")
+    book.planning_failed("model gave placeholders")
+    assert (book.status, book.architecture, book.failure) == (BookStatus.PLANNED, before, "model gave placeholders")
+    assert book.events[-1] == events.RevisionFailed("b1", "model gave placeholders")
+    book.approve(600)
+    fresh = new_book()
+    fresh.request_plan()
+    fresh.planning_failed("timeout")
+    assert fresh.status is BookStatus.FAILED

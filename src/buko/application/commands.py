@@ -71,6 +71,15 @@ class WriteBook(Command):
 
 
 @dataclass(frozen=True)
+class ResumeBook(Command):
+    """Continue a failed or interrupted book; `takeover` when its previous process is known gone."""
+
+    book_id: str
+    lanes: int = 1
+    takeover: bool = False
+
+
+@dataclass(frozen=True)
 class WriteChunk(Command):
     book_id: str
     index: int

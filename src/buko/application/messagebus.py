@@ -28,6 +28,7 @@ class MessageBus:
             events.PlanningRequested: [self._enqueue_planning],
             events.ChunkQueued: [self._enqueue_chunk],
             events.BookPlanned: [self._announce("planned")],
+            events.RevisionFailed: [self._announce("revision_failed")],
             events.ArchitectureApproved: [self._announce("approved")],
             events.ChunkWritten: [self._announce("chunk_written")],
             events.BookWritten: [self._announce("book_written"), self._enqueue_exports, self._mail_author],

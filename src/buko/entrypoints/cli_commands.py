@@ -11,7 +11,15 @@ from buko.adapters.persistence.migrate import current, upgrade
 from buko.adapters.queue.inspect import QueueInspector
 from buko.application.accounts.registration import EmailTaken
 from buko.application.commands import ARCHITECTURE_QUEUE, GENERATION_QUEUE
-from buko.application.commands import ApproveArchitecture, CreateBook, ExportBook, RegisterUser, Subscribe, WriteBook
+from buko.application.commands import (
+    ApproveArchitecture,
+    CreateBook,
+    ExportBook,
+    RegisterUser,
+    ResumeBook,
+    Subscribe,
+    WriteBook,
+)
 from buko.bootstrap import Container, build_container
 from buko.config import Settings
 from buko.domain.books.book import Book, BookStatus
@@ -86,16 +94,29 @@ async def _write(container: Container, console: Console, args, brief: Brief) -> 
     console.print(f"Book [bold]{book_id}[/]: planning with {llm.name}…")
     events = live.subscribe(book_id)
     try:
-        outcome = await next_terminal(events, {"planned"}, IDLE_SECONDS)
-        if outcome["type"] != "planned":
-            return await _report_failure(container, console, book_id)
-        book = await uc.queries().book(book_id)
-        _show_architecture(console, book)
-        await uc.approve_architecture()(ApproveArchitecture(book_id))
-        await uc.write_book()(WriteBook(book_id, args.parallel))
-        return await _finish(container, console, args, book_id, events)
+        return await _plan_then_write(container, console, args, book_id, events)
     finally:
         await events.aclose()
+
+
+async def _plan_then_write(container: Container, console: Console, args, book_id: str, events) -> int:
+    """Wait for the architecture, show it, approve it and write the book."""
+    try:
+        outcome = await next_terminal(events, {"planned", "revision_failed"}, IDLE_SECONDS)
+    except Stalled as stalled:
+        console.print(f"[red]{stalled}[/]; resume later with: buko resume {book_id}")
+        return 1
+    if outcome["type"] != "planned":
+        return await _report_failure(container, console, book_id)
+    return await _approve_then_write(container, console, args, book_id, events)
+
+
+async def _approve_then_write(container: Container, console: Console, args, book_id: str, events) -> int:
+    uc = container.use_cases
+    _show_architecture(console, await uc.queries().book(book_id))
+    await uc.approve_architecture()(ApproveArchitecture(book_id))
+    await uc.write_book()(WriteBook(book_id, args.parallel))
+    return await _finish(container, console, args, book_id, events)
 
 
 async def _check_workers(container: Container, console: Console, *queues: str) -> None:
@@ -113,17 +134,24 @@ async def _check_workers(container: Container, console: Console, *queues: str) -
 
 
 async def _resume(container: Container, console: Console, args) -> int:
+    """Continue a book from where it stopped: plan again, approve, write, or only export."""
     uc = container.use_cases
-    await _check_workers(container, console, GENERATION_QUEUE)
     book = await uc.queries().book(args.book_id)
-    if book.status is not BookStatus.WRITTEN:
-        events = container.gateways.live().subscribe(book.id)
-        try:
-            await uc.write_book()(WriteBook(book.id, args.parallel))
-            return await _finish(container, console, args, book.id, events)
-        finally:
-            await events.aclose()
-    return await _export(container, console, args, book)
+    if book.status is BookStatus.WRITTEN:
+        return await _export(container, console, args, book)
+    await _check_workers(container, console, ARCHITECTURE_QUEUE, GENERATION_QUEUE)
+    events = container.gateways.live().subscribe(book.id)
+    try:
+        if book.status is BookStatus.PLANNED:
+            return await _approve_then_write(container, console, args, book.id, events)
+        # Without Redis this process is the only worker, so what the book's last process held is free.
+        takeover = not container.settings().redis_url
+        status = await uc.resume_book()(ResumeBook(book.id, args.parallel, takeover))
+        if status is BookStatus.PLANNING:
+            return await _plan_then_write(container, console, args, book.id, events)
+        return await _finish(container, console, args, book.id, events)
+    finally:
+        await events.aclose()
 
 
 async def _finish(container: Container, console: Console, args, book_id: str, events) -> int:

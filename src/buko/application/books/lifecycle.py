@@ -10,13 +10,14 @@ from buko.application.commands import (
     CancelBook,
     CreateBook,
     EditArchitecture,
+    ResumeBook,
     ReviseArchitecture,
     WriteBook,
 )
 from buko.application.messagebus import MessageBus
 from buko.application.ports import Clock, UnitOfWork
 from buko.domain.billing.plans import check_quota, effective_plan, month_start
-from buko.domain.books.book import Book
+from buko.domain.books.book import Book, BookStatus
 from buko.domain.errors import NotFound
 
 
@@ -69,10 +70,37 @@ class ApproveArchitectureHandler(BookUseCase):
 
 
 class WriteBookHandler(BookUseCase):
-    """Starts (or resumes) writing: queues the first chunk of up to `lanes` chapters."""
+    """Starts (or resumes) writing: queues the first chunk of up to `lanes` chapters.
+
+    Chunks other workers hold under a live lease stay theirs.
+    """
+
+    def __init__(self, uow: Callable[[], UnitOfWork], bus: MessageBus, clock: Clock):
+        super().__init__(uow, bus)
+        self.clock = clock
 
     async def __call__(self, cmd: WriteBook) -> list[int]:
-        return await self.change(cmd.book_id, lambda book: book.start_writing(cmd.lanes))
+        return await self.change(cmd.book_id, lambda book: book.start_writing(cmd.lanes, self.clock.now()))
+
+
+class ResumeBookHandler(BookUseCase):
+    """Picks a stopped book up where it stopped: planning again when it has no chunks yet, else
+    writing from the first unfinished chunk. `takeover` is for a single process that knows the
+    book's previous tasks died with it (the embedded setup): leases are not waited for."""
+
+    def __init__(self, uow: Callable[[], UnitOfWork], bus: MessageBus, clock: Clock):
+        super().__init__(uow, bus)
+        self.clock = clock
+
+    async def __call__(self, cmd: ResumeBook) -> BookStatus:
+        def resume(book: Book) -> BookStatus:
+            if book.chunks:
+                book.start_writing(cmd.lanes, None if cmd.takeover else self.clock.now())
+            else:
+                book.request_plan(takeover=cmd.takeover)
+            return book.status
+
+        return await self.change(cmd.book_id, resume)
 
 
 class CancelBookHandler(BookUseCase):

@@ -54,11 +54,11 @@ class PlanBookHandler(BookUseCase):
                 try:
                     b.architecture_ready(result.architecture, result.usage, self.llm.name, self.llm.demo)
                 except DomainError as invalid:
-                    b.fail(str(invalid))
+                    b.planning_failed(str(invalid))
 
         await self.change(book.id, store)
 
 
 def _fail_if_planning(book: Book, reason: str) -> None:
     if book.status is BookStatus.PLANNING:
-        book.fail(reason)
+        book.planning_failed(reason)

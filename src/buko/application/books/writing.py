@@ -56,13 +56,13 @@ class WriteChunkHandler(BookUseCase):
         )
 
         async def on_text(delta: str) -> None:
-            await self.live.publish(cmd.book_id, {"type": "delta", "index": chunk.index, "text": delta})
+            await self._tell(cmd.book_id, {"type": "delta", "index": chunk.index, "text": delta})
 
         async def on_restart() -> None:
-            await self.live.publish(cmd.book_id, {"type": "chunk_restarted", "index": chunk.index})
+            await self._tell(cmd.book_id, {"type": "chunk_restarted", "index": chunk.index})
 
         async def announce(reason: str, retry_after: float) -> None:
-            await self.live.publish(
+            await self._tell(
                 cmd.book_id, {"type": "waiting", "index": chunk.index, "reason": reason, "retry_after": retry_after}
             )
 
@@ -73,7 +73,8 @@ class WriteChunkHandler(BookUseCase):
             )
         except Exception as exc:  # the model failed for good: keep what is done, fail resumably
             log.exception("writing chunk %s of book %s failed", cmd.index, cmd.book_id)
-            await self.change(cmd.book_id, lambda book: _give_up(book, cmd.index, f"writing failed: {exc}"))
+            reason = f"writing failed: {exc}"
+            await self.change(cmd.book_id, lambda book: _give_up(book, cmd.index, self.worker_id, reason))
             return False
         finally:
             renewing.cancel()
@@ -88,11 +89,18 @@ class WriteChunkHandler(BookUseCase):
         The lease ends now, so the next delivery may claim it at once; the partial text is dropped.
         Returns False when the chunk is done or held by someone else (nothing to give back).
         """
-        if not await self.change(cmd.book_id, lambda book: book.end_lease(cmd.index, self.worker_id, self.clock.now())):
+        if not await self.change(cmd.book_id, lambda book: book.end_lease(cmd.index, self.worker_id)):
             return False
-        await self.live.publish(cmd.book_id, {"type": "chunk_restarted", "index": cmd.index})
-        await self.bus.queue.enqueue(cmd)
+        await self._tell(cmd.book_id, {"type": "chunk_restarted", "index": cmd.index})
         return True
+
+    async def _tell(self, book_id: str, event: dict) -> None:
+        """Progress for watchers is best effort: a live-events outage must not fail the chunk
+        (the stored chunks are the truth, and watchers catch up from them)."""
+        try:
+            await self.live.publish(book_id, event)
+        except Exception:
+            log.warning("could not publish a live event for book %s", book_id, exc_info=True)
 
     async def _keep_lease(self, cmd: WriteChunk) -> None:
         """Renew the lease while the chunk is being written, so a long chunk (or a long wait for
@@ -127,7 +135,7 @@ class WriteChunkHandler(BookUseCase):
         )
 
 
-def _give_up(book: Book, index: int, reason: str) -> None:
-    book.release_chunk(index)
-    if book.status is BookStatus.WRITING:
+def _give_up(book: Book, index: int, owner: str, reason: str) -> None:
+    # A worker whose lease was taken over must not undo the new owner's work.
+    if book.release_chunk(index, owner) and book.status is BookStatus.WRITING:
         book.fail(reason)

@@ -57,8 +57,11 @@ class Book:
     events: list[events.Event] = field(default_factory=list, compare=False, repr=False)
 
     # -- planning ---------------------------------------------------------
-    def request_plan(self) -> None:
-        if not (self.status is S.DRAFT or (self.status is S.FAILED and not self.chunks)):
+    def request_plan(self, takeover: bool = False) -> None:
+        """Ask for an architecture. `takeover` re-asks for a book left in `planning` by a process
+        that is gone (its task was lost with it)."""
+        planning_again = takeover and self.status is S.PLANNING
+        if not (self.status is S.DRAFT or (self.status is S.FAILED and not self.chunks) or planning_again):
             self._refuse("plan")
         self.status, self.failure = S.PLANNING, ""
         self.events.append(events.PlanningRequested(self.id, notes=self.revision_notes))
@@ -70,6 +73,16 @@ class Book:
         self.writer, self.demo = writer, demo
         self.status, self.revision_notes = S.PLANNED, ""
         self.events.append(events.BookPlanned(self.id))
+
+    def planning_failed(self, reason: str) -> None:
+        """The model gave no usable architecture. A failed revision keeps the approvable one it
+        was revising (the book goes back to `planned`); a first plan fails the book, resumably."""
+        self._require(S.PLANNING, action="fail planning")
+        if self.architecture is None:
+            self.fail(reason)
+            return
+        self.status, self.failure, self.revision_notes = S.PLANNED, reason, ""
+        self.events.append(events.RevisionFailed(self.id, reason))
 
     def request_revision(self, notes: str) -> None:
         self._require(S.PLANNED, action="revise")
@@ -91,16 +104,23 @@ class Book:
         self.events.append(events.ArchitectureApproved(self.id, len(self.chunks)))
 
     # -- writing ----------------------------------------------------------
-    def start_writing(self, lanes: int = 1) -> list[int]:
-        """Start (or resume) writing with up to `lanes` chapters at once; returns queued chunks."""
-        if not (self.status is S.APPROVED or (self.status is S.FAILED and self.chunks)):
+    def start_writing(self, lanes: int = 1, now: datetime | None = None) -> list[int]:
+        """Start or resume writing with up to `lanes` chapters at once; returns the queued chunks.
+
+        Resuming works from `failed` and from `writing` (its tasks lost with a process). Given
+        `now`, a chunk whose lease is still live at `now` stays with its worker; without it every
+        unfinished chunk is taken back (one process owns the book: the embedded setup).
+        """
+        if not (self.status in (S.APPROVED, S.WRITING) or (self.status is S.FAILED and self.chunks)):
             self._refuse("write")
         if not 1 <= lanes <= MAX_LANES:
             raise InvalidTransition(f"lanes must be between 1 and {MAX_LANES}")
         self.status, self.failure, self.lanes = S.WRITING, "", lanes
         for chunk in self.chunks:
-            if not chunk.done:
+            leased = now is not None and chunk.lease_until is not None and chunk.lease_until > now
+            if not chunk.done and not leased:
                 chunk.status, chunk.lease_owner, chunk.lease_until = ChunkStatus.PENDING, "", None
+                chunk.attempts = 0
         started = []
         for _ in range(lanes):
             index = self._next_free_chapter_start()
@@ -117,6 +137,10 @@ class Book:
             return False
         if chunk.lease_owner and chunk.lease_owner != owner and chunk.lease_until and chunk.lease_until > now:
             raise ChunkBusy(f"chunk {index} is being written by {chunk.lease_owner}")
+        if chunk.attempts >= MAX_ATTEMPTS:
+            # A chunk that keeps killing its worker must not be redelivered forever.
+            self.fail(f"chunk {index} was attempted {chunk.attempts} times without finishing")
+            return False
         chunk.status, chunk.lease_owner, chunk.lease_until = ChunkStatus.WRITING, owner, now + lease
         chunk.attempts += 1
         return True
@@ -128,11 +152,13 @@ class Book:
         self.chunks[index].lease_until = now + lease
         return True
 
-    def end_lease(self, index: int, owner: str, now: datetime) -> bool:
-        """`owner` gives the chunk up (it is stopping): the next claim may take it at once."""
+    def end_lease(self, index: int, owner: str) -> bool:
+        """`owner` gives the chunk up (it is stopping): it is queued again, and the next claim
+        may take it at once. False when `owner` does not hold it."""
         if not self._holds(index, owner):
             return False
-        self.chunks[index].lease_until = now
+        self.chunks[index].lease_owner, self.chunks[index].lease_until = "", None
+        self._queue(index)
         return True
 
     def complete_chunk(self, index: int, text: str, usage: Usage, summary: str = "") -> list[int]:
@@ -154,19 +180,24 @@ class Book:
         following = self._next_in_lane(index)
         return [following] if following is not None else []
 
-    def release_chunk(self, index: int, usage: Usage = Usage()) -> None:
-        """Give a chunk back after a failed attempt, keeping what the attempt cost."""
+    def release_chunk(self, index: int, owner: str, usage: Usage = Usage()) -> bool:
+        """`owner` gives a chunk back after a failed attempt, keeping what the attempt cost.
+        False (nothing changes) when the chunk is done or another worker holds it now."""
         chunk = self.chunks[index]
-        if not chunk.done:
-            chunk.status, chunk.lease_owner, chunk.lease_until = ChunkStatus.PENDING, "", None
-            chunk.usage = chunk.usage + usage
+        if chunk.done or chunk.lease_owner != owner:
+            return False
+        chunk.status, chunk.lease_owner, chunk.lease_until = ChunkStatus.PENDING, "", None
+        chunk.usage = chunk.usage + usage
+        return True
 
     def fail(self, reason: str) -> None:
         if self.status not in (S.PLANNING, S.APPROVED, S.WRITING):
             self._refuse("fail")
+        # Queued chunks go back to pending; chunks other lanes are writing keep their lease,
+        # so a resume does not hand them to a second worker while the first still writes.
         for chunk in self.chunks:
-            if not chunk.done:
-                chunk.status, chunk.lease_owner, chunk.lease_until = ChunkStatus.PENDING, "", None
+            if chunk.status is ChunkStatus.QUEUED:
+                chunk.status = ChunkStatus.PENDING
         self.status, self.failure = S.FAILED, reason
         self.events.append(events.BookFailed(self.id, reason))
 

@@ -20,6 +20,12 @@ class BookPlanned(Event):
 
 
 @dataclass(frozen=True)
+class RevisionFailed(Event):
+    book_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ArchitectureApproved(Event):
     book_id: str
     chunks: int
