@@ -2,18 +2,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+
+from taskiq import InMemoryBroker
 
 from buko.adapters.persistence.migrate import upgrade
 from buko.bootstrap import Container
 from buko.entrypoints.worker.tasks import register
 
 
+IN_PROCESS_GRACE = 30.0
+
+
 @asynccontextmanager
 async def running(container: Container, *, migrate: bool = True) -> AsyncIterator[Container]:
     engine = container.core.engine()
-    started = []
+    started, finished = [], False
     try:
         if migrate:
             await upgrade(engine)
@@ -23,9 +29,13 @@ async def running(container: Container, *, migrate: bool = True) -> AsyncIterato
             await broker.startup()
             started.append(broker)
         yield container
+        finished = True
     finally:
         # Everything that was opened is closed, even when start-up itself failed halfway.
         for broker in started:
+            if finished and isinstance(broker, InMemoryBroker):  # queued exports and mail may finish first
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(broker.wait_all()), IN_PROCESS_GRACE)
             await asyncio.shield(broker.shutdown())
         await container.gateways.llm().aclose()
         await engine.dispose()
