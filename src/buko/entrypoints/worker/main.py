@@ -51,6 +51,8 @@ async def _heartbeat(inspector: QueueInspector, brokers: dict) -> None:
                 await inspector.heartbeat(queue, broker.consumer_name, HEARTBEAT * 3)
         except Exception as exc:  # Redis away for a moment: the next beat will do
             log.warning("heartbeat failed: %s", exc)
+        if asyncio.current_task().cancelling():  # a cancellation redis-py swallowed
+            raise asyncio.CancelledError
         await asyncio.sleep(HEARTBEAT)
 
 
@@ -104,7 +106,9 @@ async def serve(settings: Settings, queues: list[str], concurrency: int) -> int:
             await asyncio.wait(busy, timeout=HARD_STOP - settings.worker_shutdown_grace_seconds - 2)
         for task in (*listening, *helpers, stopped):
             task.cancel()
-        await asyncio.gather(*listening, *helpers, stopped, return_exceptions=True)
+        # Bounded: redis-py can swallow a cancellation that lands as a read times out, and a task
+        # that missed it must not keep the worker from stopping.
+        await asyncio.wait([*listening, *helpers, stopped], timeout=1.5)
         for queue, broker in brokers.items():
             await inspector.forget(queue, broker.consumer_name)
             await broker.forget_consumer()

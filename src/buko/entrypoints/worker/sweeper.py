@@ -70,4 +70,6 @@ class Sweeper:
                 raise
             except Exception:  # a failed sweep is retried at the next interval
                 log.exception("sweeper pass failed")
+            if asyncio.current_task().cancelling():  # a cancellation redis-py swallowed
+                raise asyncio.CancelledError
             await asyncio.sleep(self.interval)
