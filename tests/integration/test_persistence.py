@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event
-from sqlalchemy.exc import IntegrityError
 
 from buko.adapters.persistence.engine import make_engine, normalise_url
 from buko.adapters.persistence.migrate import current, head, upgrade
 from buko.adapters.persistence.repositories import ConcurrentUpdate
 from buko.adapters.persistence.tables import books, metadata
+from buko.application.ports import DuplicateKey
 from buko.domain.billing.plans import Subscription, SubscriptionStatus
 from buko.domain.books import events
 from buko.domain.books.book import BookStatus
@@ -206,7 +206,7 @@ async def test_users_by_id_and_email_which_is_unique(uow_factory):
         assert await uow.users.get_by_email(user.email.upper()) == user
         assert await uow.users.get(user.id) == user
         assert await uow.users.get_by_email("nobody@example.com") is None
-    with pytest.raises(IntegrityError):
+    with pytest.raises(DuplicateKey):
         async with uow_factory() as uow:
             await uow.users.add(new_user(user.email))
             await uow.commit()

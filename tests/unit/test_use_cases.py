@@ -288,3 +288,15 @@ async def test_a_long_chunk_keeps_renewing_its_lease(app):
     original, app.llm.write = app.llm.write, long_write
     assert await writer(WriteChunk(book_id, 0)) is True
     assert seen == [app.clock.now() + timedelta(seconds=3)]
+
+
+async def test_a_registration_that_loses_the_race_is_email_taken(app, monkeypatch):
+    from buko.application.ports import DuplicateKey
+    from tests.unit.fakes import FakeUserRepository
+
+    async def racing_add(self, user):  # another sign-up committed the same email in between
+        raise DuplicateKey(f"{user.email} is already registered")
+
+    monkeypatch.setattr(FakeUserRepository, "add", racing_add)
+    with pytest.raises(EmailTaken, match="already registered"):
+        await app.register_user(RegisterUser("zoe@example.com", "Zoe"))

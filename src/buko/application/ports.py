@@ -48,9 +48,14 @@ class BookRepository(abc.ABC):
     async def count_created_since(self, owner_id: str, since: datetime) -> int: ...
 
 
+class DuplicateKey(Exception):
+    """Another row already has this unique key (e.g. an email registered at the same moment)."""
+
+
 class UserRepository(abc.ABC):
     @abc.abstractmethod
-    async def add(self, user: User) -> None: ...
+    async def add(self, user: User) -> None:
+        """Raises DuplicateKey when the email is taken."""
 
     @abc.abstractmethod
     async def get(self, user_id: str) -> User | None: ...

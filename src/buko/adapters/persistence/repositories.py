@@ -21,7 +21,7 @@ from buko.adapters.persistence.tables import (
     user_row,
     users,
 )
-from buko.application.ports import BookRepository, SubscriptionRepository, UserRepository
+from buko.application.ports import BookRepository, DuplicateKey, SubscriptionRepository, UserRepository
 from buko.domain.accounts.user import User
 from buko.domain.billing.plans import Subscription
 from buko.domain.books.book import Book
@@ -157,7 +157,10 @@ class SqlAlchemyUserRepository(UserRepository):
         self.session = session
 
     async def add(self, user: User) -> None:
-        await self.session.execute(sa.insert(users).values(**user_row(user)))
+        try:
+            await self.session.execute(sa.insert(users).values(**user_row(user)))
+        except sa.exc.IntegrityError as taken:
+            raise DuplicateKey(f"{user.email} is already registered") from taken
 
     async def get(self, user_id: str) -> User | None:
         return await self._one(users.c.id == user_id)

@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Callable
 
 from buko.application.commands import RegisterUser
-from buko.application.ports import Clock, UnitOfWork
+from buko.application.ports import Clock, DuplicateKey, UnitOfWork
 from buko.domain.accounts.user import Role, User
 from buko.domain.errors import DomainError
 
@@ -27,6 +27,9 @@ class RegisterUserHandler:
         async with self.uow() as uow:
             if await uow.users.get_by_email(user.email) is not None:
                 raise EmailTaken(f"{user.email} is already registered")
-            await uow.users.add(user)
-            await uow.commit()
+            try:
+                await uow.users.add(user)  # a concurrent registration may still win the race
+                await uow.commit()
+            except DuplicateKey as taken:
+                raise EmailTaken(str(taken)) from None
         return user.id
