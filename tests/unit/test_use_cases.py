@@ -300,3 +300,14 @@ async def test_a_registration_that_loses_the_race_is_email_taken(app, monkeypatc
     monkeypatch.setattr(FakeUserRepository, "add", racing_add)
     with pytest.raises(EmailTaken, match="already registered"):
         await app.register_user(RegisterUser("zoe@example.com", "Zoe"))
+
+
+async def test_a_plan_abandoned_by_a_stopping_worker_is_asked_for_again(app):
+    book_id = await app.create_book(CreateBook(await author(app), BRIEF))
+    app.queue.waiting.clear()
+    await app.plan_book.abandon(PlanBook(book_id))
+    assert app.queue.waiting == [PlanBook(book_id)]
+    await app.run_queue()
+    assert stored(app, book_id).status is BookStatus.PLANNED
+    await app.plan_book.abandon(PlanBook(book_id))  # already planned: nothing to ask for
+    assert app.queue.waiting == []

@@ -59,6 +59,16 @@ class PlanBookHandler(BookUseCase):
         await self.change(book.id, store)
 
 
+    async def abandon(self, cmd: PlanBook) -> None:
+        """This worker is stopping mid-plan: ask for the plan again (with the book's revision notes)."""
+
+        def again(book: Book) -> None:
+            if book.status is BookStatus.PLANNING:
+                book.request_plan(takeover=True)
+
+        await self.change(cmd.book_id, again)
+
+
 def _fail_if_planning(book: Book, reason: str) -> None:
     if book.status is BookStatus.PLANNING:
         book.planning_failed(reason)

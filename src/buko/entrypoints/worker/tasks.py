@@ -27,12 +27,12 @@ log = logging.getLogger(__name__)
 
 
 async def plan_book(book_id: str, notes: str = "", uc=TaskiqDepends(use_cases)) -> None:
-    command = PlanBook(book_id, notes)
+    handler, command = uc.plan_book(), PlanBook(book_id, notes)
     try:
-        await uc.plan_book()(command)
+        await handler(command)
     except asyncio.CancelledError:  # the worker is stopping: planning is idempotent, queue it again
         log.warning("worker stopping: planning of book %s queued again", book_id)
-        await asyncio.shield(uc.bus().queue.enqueue(command))
+        await asyncio.shield(handler.abandon(command))
         raise
 
 
