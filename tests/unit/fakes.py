@@ -131,10 +131,13 @@ class FakeLiveEvents(LiveEvents):
         self.published.append((book_id, event))
         return len(self.published)
 
-    async def subscribe(self, book_id, after=0):
+    async def position(self, book_id):
+        return ("fake", len(self.published)) if self.published else ("", 0)
+
+    async def subscribe(self, book_id, after=0, epoch=None):
         for seq, (bid, event) in enumerate(self.published, start=1):
             if bid == book_id and seq > after:
-                yield {**event, "seq": seq}
+                yield {**event, "seq": seq, "epoch": "fake"}
 
     def of_type(self, kind: str) -> list[dict]:
         return [e for _, e in self.published if e["type"] == kind]

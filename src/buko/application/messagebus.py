@@ -1,6 +1,7 @@
 """Routes domain events to their handlers, after the transaction that raised them commits."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
@@ -10,6 +11,7 @@ from buko.domain.books import events
 
 log = logging.getLogger(__name__)
 Handler = Callable[[events.Event], Awaitable[None]]
+ENQUEUE_RETRIES = (0.2, 0.5, 1.0, 2.0, 4.0)
 
 
 class MessageBus:
@@ -37,20 +39,38 @@ class MessageBus:
         }
 
     async def dispatch(self, raised: Iterable[events.Event]) -> None:
+        """Run every handler of every event. One failing handler never keeps the others from running:
+        the next chunk is queued even when telling watchers about the last one failed."""
         for event in list(raised):
             for handler in self.handlers.get(type(event), ()):
-                await handler(event)
+                try:
+                    await handler(event)
+                except Exception:
+                    log.warning("handling %s failed (what it left undone is recovered: the sweeper re-queues "
+                                "work, watchers catch up from the stored chunks)", type(event).__name__,
+                                exc_info=True)
+
+    async def _enqueue(self, command) -> None:
+        """Queue follow-up work, riding out a short outage of the queue (a Redis restart)."""
+        for delay in ENQUEUE_RETRIES:
+            try:
+                await self.queue.enqueue(command)
+                return
+            except Exception as exc:
+                log.warning("could not queue %s (%s); retrying in %.1f s", type(command).__name__, exc, delay)
+                await asyncio.sleep(delay)
+        await self.queue.enqueue(command)
 
     async def _enqueue_planning(self, event: events.PlanningRequested) -> None:
-        await self.queue.enqueue(PlanBook(event.book_id, event.notes))
+        await self._enqueue(PlanBook(event.book_id, event.notes))
 
     async def _enqueue_chunk(self, event: events.ChunkQueued) -> None:
-        await self.queue.enqueue(WriteChunk(event.book_id, event.index))
+        await self._enqueue(WriteChunk(event.book_id, event.index))
 
     async def _enqueue_exports(self, event: events.BookWritten) -> None:
         """Files are rendered in a worker now, so a download later is a cache hit."""
         for fmt in self.export_formats:
-            await self.queue.enqueue(ExportBook(event.book_id, fmt))
+            await self._enqueue(ExportBook(event.book_id, fmt))
 
     def _announce(self, kind: str) -> Handler:
         async def publish(event: events.Event) -> None:
@@ -66,7 +86,7 @@ class MessageBus:
         if owner is None or book is None:
             log.warning("book %s written but its owner is gone; no mail sent", event.book_id)
             return
-        await self.queue.enqueue(
+        await self._enqueue(
             SendEmail(
                 to=owner.email,
                 subject=" ".join(f"Your book is ready: {book.title}".split()),

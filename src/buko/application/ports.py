@@ -175,14 +175,28 @@ class TaskQueue(abc.ABC):
 
 
 class LiveEvents(abc.ABC):
-    """Per-book stream of progress events, each given a sequence number."""
+    """Per-book stream of progress events. Every event carries `seq` (int, from 1) and `epoch` (str):
+    sequence numbers count within an epoch, and a new epoch starts whenever the numbering restarts
+    (the store lost its data, or a finished book's buffer was dropped), so a follower holding an old
+    (epoch, seq) can tell that its position means nothing any more and re-sync from a snapshot."""
 
     @abc.abstractmethod
-    async def publish(self, book_id: str, event: dict) -> int: ...
+    async def publish(self, book_id: str, event: dict) -> int:
+        """Stamp the event with the next `seq` and the current `epoch`, buffer and send it; returns the seq."""
 
     @abc.abstractmethod
-    def subscribe(self, book_id: str, after: int = 0) -> AsyncIterator[dict]:
-        """Events with a sequence number above `after`: the buffered ones, then live ones."""
+    async def position(self, book_id: str) -> tuple[str, int]:
+        """(current epoch, last seq); ("", 0) when nothing was published (or it was all lost)."""
+
+    @abc.abstractmethod
+    def subscribe(self, book_id: str, after: int = 0, epoch: str | None = None) -> AsyncIterator[dict]:
+        """Events with a sequence number above `after`: the buffered ones, then live ones.
+
+        When `epoch` is given and is not the current one, or the epoch changes while following,
+        the stream yields {"type": "resync", "epoch": <current>, "seq": 0} and then every event of
+        the current epoch from seq 0: the follower should reload its snapshot (the stored chunks).
+        While the store is unreachable it yields {"type": "reconnecting", "epoch", "seq": <last>}
+        once and keeps trying; nothing is skipped when it is back."""
 
 
 class Mailer(abc.ABC):
