@@ -90,6 +90,15 @@ def live_events(settings: Settings, redis) -> LiveEvents:
     return RedisLiveEvents(redis, settings.redis_prefix, settings.live_buffer_events, settings.live_buffer_ttl_seconds)
 
 
+def worker_liveness(settings: Settings, redis):
+    """Workers' heartbeats, with Redis; None in the embedded setup (one process, no heartbeats)."""
+    if redis is None:
+        return None
+    from buko.adapters.queue.inspect import RedisWorkerLiveness
+
+    return RedisWorkerLiveness(redis, settings.redis_prefix)
+
+
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -110,6 +119,7 @@ class Gateways(containers.DeclarativeContainer):
     brokers = providers.Singleton(task_brokers, settings)
     queue = providers.Singleton(TaskiqTaskQueue, brokers)
     live = providers.Singleton(live_events, settings, redis)
+    liveness = providers.Singleton(worker_liveness, settings, redis)
     mailer = providers.Singleton(mailer, settings)
     exporters = providers.Singleton(default_exporters)
     cover = providers.Singleton(PillowCoverRenderer)
@@ -151,6 +161,7 @@ class UseCases(containers.DeclarativeContainer):
         worker_id=core.worker_id,
         lease=providers.Factory(timedelta, seconds=settings.provided.chunk_lease_seconds),
         max_wait=settings.provided.model_max_wait_seconds,
+        liveness=gateways.liveness,
     )
     cancel_book = providers.Factory(CancelBookHandler, uow=core.uow.provider, bus=bus)
     export_book = providers.Factory(

@@ -267,15 +267,6 @@ def test_a_failing_lane_leaves_the_other_lanes_lease_alone():
     assert book.start_writing(2, now=NOW) == [2, 4]  # chapter 1 stays with w1
 
 
-def test_a_chunk_attempted_too_often_fails_the_book():
-    book, _ = writing_book()
-    for attempt in range(5):
-        assert book.claim_chunk(0, f"w{attempt}", NOW + attempt * LEASE * 2, LEASE)
-    assert book.claim_chunk(0, "w5", NOW + 20 * LEASE, LEASE) is False
-    assert book.status is BookStatus.FAILED and "attempted 5 times" in book.failure
-    assert book.start_writing(1) == [0] and book.chunks[0].attempts == 0
-
-
 def test_a_lost_planning_task_can_be_taken_over():
     book = new_book()
     book.request_plan()

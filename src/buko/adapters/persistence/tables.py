@@ -102,6 +102,7 @@ chunks = sa.Table(
     sa.Column("lease_owner", sa.String(200), nullable=False),
     sa.Column("lease_until", UTCDateTime(), nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("lost_workers", sa.JSON, nullable=False, server_default="[]"),
 )
 
 
@@ -138,6 +139,7 @@ def chunk_row(book_id: str, chunk: Chunk) -> dict:
         "lease_owner": chunk.lease_owner,
         "lease_until": chunk.lease_until,
         "attempts": chunk.attempts,
+        "lost_workers": [[worker, at.isoformat()] for worker, at in chunk.lost_workers],
     }
 
 
@@ -154,6 +156,7 @@ def chunk_from_row(row: Mapping) -> Chunk:
         lease_owner=row["lease_owner"],
         lease_until=row["lease_until"],
         attempts=row["attempts"],
+        lost_workers=tuple((worker, datetime.fromisoformat(at)) for worker, at in row["lost_workers"] or ()),
     )
 
 

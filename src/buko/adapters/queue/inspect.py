@@ -5,9 +5,11 @@ import json
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from buko.adapters.queue.redis_streams import GROUP, stream_name
+from buko.application.commands import QUEUES
+from buko.application.liveness import WorkerLiveness
 
 SCAN_LIMIT = 10_000
 
@@ -97,3 +99,17 @@ def _kwargs(fields: dict) -> dict:
     except (KeyError, ValueError):
         return {}
     return {"task": message.get("task_name"), **(message.get("kwargs") or {})}
+
+
+class RedisWorkerLiveness(WorkerLiveness):
+    """A worker is alive while one of its heartbeat keys (one per queue it consumes) exists."""
+
+    def __init__(self, redis: Redis, prefix: str):
+        self.redis, self.prefix = redis, prefix
+
+    async def alive(self, worker_id: str) -> bool:
+        keys = [f"{self.prefix}workers:{queue}:{worker_id}" for queue in QUEUES]
+        try:
+            return bool(await self.redis.exists(*keys))
+        except RedisError:  # cannot tell: never take a chunk from a worker that may be alive
+            return True

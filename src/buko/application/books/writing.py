@@ -9,6 +9,7 @@ from datetime import timedelta
 from buko.application.books.base import BookUseCase
 from buko.application.books.patience import DEFAULT_MAX_WAIT, patiently
 from buko.application.commands import WriteChunk
+from buko.application.liveness import WorkerLiveness
 from buko.application.messagebus import MessageBus
 from buko.application.ports import ChunkRequest, Clock, LanguageModel, LiveEvents, UnitOfWork
 from buko.domain.books.book import Book, BookStatus
@@ -34,22 +35,20 @@ class WriteChunkHandler(BookUseCase):
         worker_id: str,
         lease: timedelta,
         max_wait: float = DEFAULT_MAX_WAIT,
+        liveness: WorkerLiveness | None = None,
     ):
         super().__init__(uow, bus)
         self.llm, self.live, self.clock = llm, live, clock
         self.worker_id, self.lease, self.max_wait = worker_id, lease, max_wait
+        self.liveness = liveness  # None: no heartbeats (one process), only an expired lease frees a chunk
 
     async def __call__(self, cmd: WriteChunk) -> bool:
         """Returns True when this call wrote the chunk."""
-        try:
-            request = await self.change(cmd.book_id, lambda book: self._claim(book, cmd.index))
-        except ChunkBusy as busy:
-            log.info("%s", busy)
-            return False
+        request = await self._claim_or_take_over(cmd)
         if request is None:
             return False
         chunk = request.chunk
-        await self.live.publish(
+        await self._tell(
             cmd.book_id,
             {"type": "chunk_started", "index": chunk.index, "chapter": chunk.chapter_number,
              "target_words": chunk.target_words},
@@ -119,11 +118,38 @@ class WriteChunkHandler(BookUseCase):
                 log.warning("chunk %s of book %s is no longer held by %s", cmd.index, cmd.book_id, self.worker_id)
                 return
 
-    def _claim(self, book: Book, index: int) -> ChunkRequest | None:
+    async def _claim_or_take_over(self, cmd: WriteChunk) -> ChunkRequest | None:
+        """Claim the chunk; when another worker's lease is on it, take it over if that worker is gone."""
+        try:
+            return await self.change(cmd.book_id, lambda book: self._claim(book, cmd.index))
+        except ChunkBusy as busy:
+            holder = await self._gone_holder(cmd)
+            if not holder:
+                log.info("%s", busy)
+                return None
+        log.warning("worker %s died holding chunk %s of book %s: taken over", holder, cmd.index, cmd.book_id)
+        try:
+            return await self.change(cmd.book_id, lambda book: self._claim(book, cmd.index, gone=holder))
+        except ChunkBusy as busy:  # someone else took it over first
+            log.info("%s", busy)
+            return None
+
+    async def _gone_holder(self, cmd: WriteChunk) -> str:
+        """The worker holding the chunk's lease, when its heartbeat says it is gone; else ""."""
+        if self.liveness is None:
+            return ""
+        async with self.uow() as uow:
+            book = await uow.books.get(cmd.book_id)
+        holder = book.chunks[cmd.index].lease_owner if book is not None else ""
+        if not holder or holder == self.worker_id or await self.liveness.alive(holder):
+            return ""
+        return holder
+
+    def _claim(self, book: Book, index: int, gone: str = "") -> ChunkRequest | None:
         if book.status is not BookStatus.WRITING:
             log.info("book %s is %s: chunk %s not written", book.id, book.status, index)
             return None
-        if not book.claim_chunk(index, self.worker_id, self.clock.now(), self.lease):
+        if not book.claim_chunk(index, self.worker_id, self.clock.now(), self.lease, gone=gone):
             return None
         return ChunkRequest(
             book_id=book.id,

@@ -22,7 +22,11 @@ from buko.domain.errors import ChunkBusy, InvalidTransition
 MAX_LANES = 8
 TAIL_WORDS = 150
 MAX_NOTES = 4_000
-MAX_ATTEMPTS = 5
+# A worker that dies holding a chunk is not the chunk's fault, but a chunk that itself crashes
+# every worker taking it must not be handed out forever: the book fails (resumably) once the
+# chunk has lost this many different workers within the window.
+MAX_LOST_WORKERS = 5
+LOST_WORKERS_WINDOW = timedelta(minutes=30)
 
 
 class BookStatus(StrEnum):
@@ -120,7 +124,7 @@ class Book:
             leased = now is not None and chunk.lease_until is not None and chunk.lease_until > now
             if not chunk.done and not leased:
                 chunk.status, chunk.lease_owner, chunk.lease_until = ChunkStatus.PENDING, "", None
-                chunk.attempts = 0
+                chunk.attempts, chunk.lost_workers = 0, ()
         started = []
         for _ in range(lanes):
             index = self._next_free_chapter_start()
@@ -129,18 +133,35 @@ class Book:
             started.append(self._queue(index))
         return started
 
-    def claim_chunk(self, index: int, owner: str, now: datetime, lease: timedelta) -> bool:
-        """Take the chunk for writing. False when it is already written (nothing to do)."""
+    def claim_chunk(self, index: int, owner: str, now: datetime, lease: timedelta, gone: str = "") -> bool:
+        """Take the chunk for writing. False when it is already written (nothing to do), or when
+        it has now lost too many workers (the book fails, resumably).
+
+        A live lease of another worker makes the chunk busy, unless that worker is `gone` (its
+        heartbeat stopped): then the chunk is taken over at once. A holder that never gave the
+        chunk back (its lease ran out, or it is gone) died with it, and the chunk counts it; a
+        worker that gave it back (model failure, SIGTERM) is not counted.
+        """
         self._require(S.WRITING, action="write a chunk")
         chunk = self.chunks[index]
         if chunk.done:
             return False
-        if chunk.lease_owner and chunk.lease_owner != owner and chunk.lease_until and chunk.lease_until > now:
-            raise ChunkBusy(f"chunk {index} is being written by {chunk.lease_owner}")
-        if chunk.attempts >= MAX_ATTEMPTS:
-            # A chunk that keeps killing its worker must not be redelivered forever.
-            self.fail(f"chunk {index} was attempted {chunk.attempts} times without finishing")
-            return False
+        holder = chunk.lease_owner
+        lost = bool(holder) and holder != owner
+        if lost and chunk.lease_until and chunk.lease_until > now and holder != gone:
+            raise ChunkBusy(f"chunk {index} is being written by {holder}")
+        if lost:
+            since = now - LOST_WORKERS_WINDOW
+            recent = tuple((w, at) for w, at in chunk.lost_workers if at > since and w != holder)
+            chunk.lost_workers = (*recent, (holder, now))
+            if len(chunk.lost_workers) >= MAX_LOST_WORKERS:
+                chunk.status, chunk.lease_owner, chunk.lease_until = ChunkStatus.PENDING, "", None
+                minutes = LOST_WORKERS_WINDOW.total_seconds() / 60
+                self.fail(
+                    f"chunk {index} lost {len(chunk.lost_workers)} different workers within {minutes:.0f} minutes "
+                    "(each died while writing it): it may be what crashes them; resume the book to try again"
+                )
+                return False
         chunk.status, chunk.lease_owner, chunk.lease_until = ChunkStatus.WRITING, owner, now + lease
         chunk.attempts += 1
         return True

@@ -46,7 +46,8 @@ class Chunk:
     summary: str = ""
     lease_owner: str = ""
     lease_until: datetime | None = None
-    attempts: int = 0
+    attempts: int = 0  # claims, for the record: a chunk is never failed for being claimed often
+    lost_workers: tuple[tuple[str, datetime], ...] = ()  # (worker, when) that died holding it
 
     @property
     def target_words(self) -> int:
