@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     claude_model: str = Field("claude-sonnet-4-20250514", validation_alias=_env("CLAUDE_MODEL"))
     claude_max_tokens: int = Field(64_000, ge=256, validation_alias=_env("CLAUDE_MAX_TOKENS"))
     claude_thinking_budget: int = Field(0, ge=0, validation_alias=_env("CLAUDE_THINKING_BUDGET"))
+    # Dollars per million tokens "input,output[,cache_write,cache_read]": for a model Buko does not know
+    # (or to override the catalogue's prices); unset means the catalogue's.
+    claude_prices: str = Field("", validation_alias=_env("CLAUDE_PRICES"))
     # Claude: prompt caching, length control, retries, circuit breaker and client-side limits
     claude_prompt_caching: bool = Field(True, validation_alias=_env("CLAUDE_PROMPT_CACHING"))
     claude_max_continuations: int = Field(3, ge=0, le=10, validation_alias=_env("CLAUDE_MAX_CONTINUATIONS"))
@@ -80,6 +83,27 @@ class Settings(BaseSettings):
     mail_password: SecretStr = Field("", validation_alias=_env("MAIL_PASSWORD"))
     mail_from: str = Field("Buko <no-reply@buko.local>", validation_alias=_env("MAIL_DEFAULT_SENDER", "MAIL_FROM"))
     mail_use_tls: bool = Field(True, validation_alias=_env("MAIL_USE_TLS"))
+
+    @field_validator("claude_thinking_budget")
+    @classmethod
+    def _thinking_budget(cls, value: int) -> int:
+        if 0 < value < 1024:
+            raise ValueError(f"CLAUDE_THINKING_BUDGET must be 0 (thinking off) or at least 1024 tokens, not {value}")
+        return value
+
+    @field_validator("claude_prices")
+    @classmethod
+    def _prices(cls, value: str) -> str:
+        if not value.strip():
+            return ""
+        try:
+            numbers = [float(v) for v in value.split(",")]
+        except ValueError:
+            numbers = []
+        if len(numbers) not in (2, 4) or any(n < 0 for n in numbers):
+            raise ValueError("CLAUDE_PRICES must be 2 or 4 non-negative numbers, dollars per million tokens: "
+                             f"input,output[,cache_write,cache_read] (e.g. 0.8,4); got {value!r}")
+        return value.strip()
 
     @property
     def effective_database_url(self) -> str:

@@ -119,7 +119,8 @@ async def test_every_fault_is_recovered_without_duplicates(tmp_path):
     assert_complete_without_repeats(book, seen)
     assert not stub._faults  # every fault was served
     waits = [e for e in seen if e["type"] == "waiting"]
-    assert waits and "retrying" in waits[0]["reason"]  # six faults in a row: the chunk waited, then went on
+    assert waits and "keeps failing" in waits[0]["reason"]  # six faults in a row: the chunk waited, then went on
+    assert "retrying" not in waits[0]["reason"]  # the wait is the event's own retry_after
 
 
 async def test_cost_totals_equal_the_sum_of_per_call_usage(tmp_path):

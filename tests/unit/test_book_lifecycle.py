@@ -1,3 +1,4 @@
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -63,9 +64,18 @@ def test_happy_path_through_every_state():
 def test_architecture_must_fit_the_brief():
     book = new_book(target=50_000)
     book.request_plan()
+    broken = dataclasses.replace(sample_architecture(), title="TBD")  # budgets off and a placeholder
     with pytest.raises(InvalidArchitecture):
-        book.architecture_ready(sample_architecture(), Usage(), "m", False)
+        book.architecture_ready(broken, Usage(), "m", False)
     assert book.status is BookStatus.PLANNING
+
+
+def test_budgets_that_only_miss_the_target_are_scaled_and_the_book_says_so():
+    book = new_book(target=50_000)
+    book.request_plan()
+    book.architecture_ready(sample_architecture(), Usage(), "m", False)
+    assert book.status is BookStatus.PLANNED and book.architecture.words == 50_000
+    assert "3,000 words" in book.planning_note and "50,000" in book.planning_note
 
 
 def test_revision_goes_back_to_planning_with_the_notes():

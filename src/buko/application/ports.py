@@ -121,6 +121,9 @@ class ChunkRequest:
     chunk: Chunk
     summary_so_far: str
     previous_tail: str
+    # Text of this chunk already streamed to watchers (whole sentences) by an attempt that the
+    # model's unavailability interrupted: the writer continues it instead of starting over.
+    written_so_far: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,11 +142,23 @@ async def no_restart() -> None:
 
 
 class ModelUnavailable(Exception):
-    """The model cannot take work now (circuit open, sustained overload): try again later."""
+    """The model cannot take work now (circuit open, sustained overload): try again later.
 
-    def __init__(self, message: str, retry_after: float):
+    `partial` is the chunk text already shown to watchers (whole sentences), to be passed back as
+    `ChunkRequest.written_so_far`; `spent` is what the interrupted calls cost.
+    """
+
+    def __init__(self, message: str, retry_after: float, partial: str = "", spent: Usage | None = None):
         super().__init__(message)
-        self.retry_after = retry_after
+        self.retry_after, self.partial = retry_after, partial
+        self.spent = spent or Usage()
+
+
+def spent_on(failure: BaseException) -> Usage:
+    """What the model calls behind a failed `architect` or `write` cost: a language model puts the
+    usage of calls whose work is thrown away on the exception it raises (`failure.spent`)."""
+    spent = getattr(failure, "spent", None)
+    return spent if isinstance(spent, Usage) else Usage()
 
 
 class LanguageModel(abc.ABC):
@@ -153,14 +168,16 @@ class LanguageModel(abc.ABC):
     demo: bool
 
     @abc.abstractmethod
-    async def architect(self, request: ArchitectureRequest) -> ArchitectureResult: ...
+    async def architect(self, request: ArchitectureRequest) -> ArchitectureResult:
+        """Plan the book. A failure carries the cost of the calls it made (see `spent_on`)."""
 
     @abc.abstractmethod
     async def write(self, request: ChunkRequest, on_text: TextSink, on_restart: RestartSink = no_restart) -> ChunkResult:
         """Write one chunk, passing text deltas to `on_text` as they arrive.
 
         When an attempt breaks mid-stream and starts over, `on_restart` is awaited first, so that
-        watchers drop the partial text they were shown.
+        watchers drop the partial text they were shown. A `ModelUnavailable` keeps that text instead
+        (its `partial`); any failure carries the cost of the calls it made (see `spent_on`).
         """
 
     async def aclose(self) -> None:

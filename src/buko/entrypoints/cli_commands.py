@@ -26,6 +26,7 @@ from buko.domain.books.book import Book, BookStatus
 from buko.domain.books.brief import Brief
 from buko.domain.errors import InvalidBrief
 from buko.entrypoints.progress import Stalled, follow_writing, next_terminal
+from buko.entrypoints.quality_view import show_quality
 from buko.entrypoints.worker.runtime import running
 
 LOCAL_AUTHOR = "author@localhost"
@@ -102,7 +103,7 @@ async def _write(container: Container, console: Console, args, brief: Brief) -> 
 async def _plan_then_write(container: Container, console: Console, args, book_id: str, events) -> int:
     """Wait for the architecture, show it, approve it and write the book."""
     try:
-        outcome = await next_terminal(events, {"planned", "revision_failed"}, IDLE_SECONDS)
+        outcome = await next_terminal(events, {"planned", "revision_failed"}, IDLE_SECONDS, console)
     except Stalled as stalled:
         console.print(f"[red]{stalled}[/]; resume later with: buko resume {book_id}")
         return 1
@@ -203,6 +204,8 @@ def _show_architecture(console: Console, book: Book) -> None:
     for ch in arch.chapters:
         table.add_row(str(ch.number), ch.title, ", ".join(s.title for s in ch.sections), str(ch.words))
     console.print(table)
+    if book.planning_note:
+        console.print(f"[yellow]{book.planning_note}[/]")
 
 
 def _show_summary(console: Console, book: Book, files: list[Path]) -> None:
@@ -215,6 +218,8 @@ def _show_summary(console: Console, book: Book, files: list[Path]) -> None:
         f"Tokens: input {usage.input_tokens}, output {usage.output_tokens}, thinking {usage.thinking_tokens}, "
         f"cache read {usage.cache_read_tokens}, cache write {usage.cache_write_tokens}; cost ${usage.cost_usd:.4f}"
     )
+    if book.quality is not None:
+        show_quality(console, book.quality)
     if book.demo:
         console.print("[yellow]This is demo text from the offline writer, not AI-written prose.[/]")
     for path in files:

@@ -100,16 +100,19 @@ async def queues(settings: Settings, client) -> list[Check]:
 async def claude(settings: Settings, ping: bool) -> Check:
     data = {"model": settings.claude_model, "max_tokens": settings.claude_max_tokens,
             "thinking_budget": settings.claude_thinking_budget, "base_url": settings.anthropic_base_url or None}
-    try:
-        from buko.adapters.llm.claude.profiles import profile_for
+    from buko.adapters.llm.claude.client import profile_from_settings
 
-        data["thinking"] = profile_for(settings.claude_model).thinking
-    except Exception:  # the profile table is optional for the report
-        data["thinking"] = "manual" if settings.claude_thinking_budget else "off"
+    profile = profile_from_settings(settings)
+    data.update(thinking=profile.thinking, known_model=profile.known, prices=vars(profile.prices))
     if not settings.uses_anthropic:
         return Check("claude", WARN, "no ANTHROPIC_API_KEY: the offline demo writer is used (not AI)", data)
     detail = (f"key set, model {settings.claude_model}, thinking {data['thinking']}, "
-              f"max_tokens {settings.claude_max_tokens}")
+              f"max_tokens {min(settings.claude_max_tokens, profile.max_output)}")
+    if profile.warning:
+        data["warning"] = profile.warning
+        if not ping:
+            return Check("claude", WARN, f"{detail}; {profile.warning}", data)
+        detail = f"{detail}; {profile.warning}"
     if not ping:
         return Check("claude", OK, detail + " (not contacted; --ping to try a call)", data)
     try:
@@ -121,7 +124,7 @@ async def claude(settings: Settings, ping: bool) -> Check:
                                      messages=[{"role": "user", "content": "ping"}])
     except Exception as exc:
         return Check("claude", FAIL, detail + f"; the ping failed: {_reason(exc)}", data)
-    return Check("claude", OK, detail + "; ping answered", data)
+    return Check("claude", WARN if profile.warning else OK, detail + "; ping answered", data)
 
 
 def disk(settings: Settings) -> Check:

@@ -13,17 +13,24 @@ from buko.domain.books.book import Book
 TERMINAL = {"planned", "book_written", "book_failed", "book_cancelled"}
 
 
+def waiting_line(event: dict) -> str:
+    return f"[yellow]The model is unavailable ({event['reason']}); waiting {event['retry_after']:.0f} s.[/]"
+
+
 class Stalled(Exception):
     """No event arrived for too long: the work is not progressing."""
 
 
-async def next_terminal(events: AsyncIterator[dict], wanted: set[str], idle: float) -> dict:
-    """Consume events until one of `wanted` (or a failure) arrives."""
+async def next_terminal(events: AsyncIterator[dict], wanted: set[str], idle: float,
+                        console: Console | None = None) -> dict:
+    """Consume events until one of `wanted` (or a failure) arrives; say when the model is unavailable."""
     while True:
         try:
             event = await asyncio.wait_for(anext(events), timeout=idle)
         except TimeoutError:
             raise Stalled(f"no progress for {idle:.0f} s") from None
+        if event["type"] == "waiting" and console is not None:
+            console.print(waiting_line(event))
         if event["type"] in wanted | {"book_failed", "book_cancelled"}:
             return event
 
@@ -64,9 +71,7 @@ async def follow_writing(book: Book, events: AsyncIterator[dict], console: Conso
                 progress.advance(rows[chapter_of[event["index"]]], -lost)
                 progress.advance(overall, -lost)
             elif kind == "waiting":
-                progress.console.print(
-                    f"[yellow]The model is unavailable ({event['reason']}); waiting {event['retry_after']:.0f} s.[/]"
-                )
+                progress.console.print(waiting_line(event))
             elif kind == "chunk_written":
                 # Replace the streamed estimate with the stored count.
                 correction = event["words"] - partial.pop(event["index"], 0)

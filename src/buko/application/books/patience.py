@@ -30,3 +30,10 @@ async def patiently(
             await announce(str(busy), busy.retry_after)
             await sleep(busy.retry_after)
             waited += busy.retry_after
+
+
+def give_up_reason(stage: str, failure: Exception, max_wait: float) -> str:
+    """Why `stage` ("planning", "writing") stopped, for the author: no "retrying" when it will not."""
+    if isinstance(failure, ModelUnavailable):
+        return f"{stage} stopped: the model stayed unavailable for more than {max_wait:.0f} s ({failure})"
+    return f"{stage} failed: {failure}"

@@ -5,11 +5,12 @@ import logging
 from collections.abc import Callable
 
 from buko.application.books.base import BookUseCase, load_book
-from buko.application.books.patience import DEFAULT_MAX_WAIT, patiently
+from buko.application.books.patience import DEFAULT_MAX_WAIT, give_up_reason, patiently
 from buko.application.commands import PlanBook
 from buko.application.messagebus import MessageBus
-from buko.application.ports import ArchitectureRequest, Clock, LanguageModel, LiveEvents, UnitOfWork
+from buko.application.ports import ArchitectureRequest, Clock, LanguageModel, LiveEvents, UnitOfWork, spent_on
 from buko.domain.books.book import Book, BookStatus
+from buko.domain.books.usage import Usage
 from buko.domain.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -40,21 +41,31 @@ class PlanBookHandler(BookUseCase):
         async def announce(reason: str, retry_after: float) -> None:
             await self.live.publish(book.id, {"type": "waiting", "reason": reason, "retry_after": retry_after})
 
+        spent = [Usage()]  # what failed attempts cost: it counts on the book whatever happens
+
+        async def attempt():
+            try:
+                return await self.llm.architect(request)
+            except Exception as failure:
+                spent[0] = spent[0] + spent_on(failure)
+                raise
+
         try:
-            result = await patiently(
-                lambda: self.llm.architect(request), announce, self.clock.sleep, self.max_wait
-            )
+            result = await patiently(attempt, announce, self.clock.sleep, self.max_wait)
         except Exception as exc:  # any failure of the model call fails the book, resumably
-            log.exception("planning book %s failed", book.id)
-            await self.change(book.id, lambda b: _fail_if_planning(b, f"planning failed: {exc}"))
+            reason = give_up_reason("planning", exc, self.max_wait)
+            log.error("book %s: %s", book.id, reason)
+            log.debug("planning book %s failed", book.id, exc_info=True)
+            await self.change(book.id, lambda b: _fail_if_planning(b, reason, spent[0]))
             return
+        usage = spent[0] + result.usage
 
         def store(b: Book) -> None:
             if b.status is BookStatus.PLANNING:
                 try:
-                    b.architecture_ready(result.architecture, result.usage, self.llm.name, self.llm.demo)
+                    b.architecture_ready(result.architecture, usage, self.llm.name, self.llm.demo)
                 except DomainError as invalid:
-                    b.planning_failed(str(invalid))
+                    b.planning_failed(str(invalid), usage)
 
         await self.change(book.id, store)
 
@@ -69,6 +80,6 @@ class PlanBookHandler(BookUseCase):
         await self.change(cmd.book_id, again)
 
 
-def _fail_if_planning(book: Book, reason: str) -> None:
+def _fail_if_planning(book: Book, reason: str, spent: Usage) -> None:
     if book.status is BookStatus.PLANNING:
-        book.planning_failed(reason)
+        book.planning_failed(reason, spent)

@@ -4,15 +4,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from buko.application.books.base import BookUseCase
-from buko.application.books.patience import DEFAULT_MAX_WAIT, patiently
+from buko.application.books.patience import DEFAULT_MAX_WAIT, give_up_reason, patiently
 from buko.application.commands import WriteChunk
 from buko.application.liveness import WorkerLiveness
 from buko.application.messagebus import MessageBus
-from buko.application.ports import ChunkRequest, Clock, LanguageModel, LiveEvents, UnitOfWork
+from buko.application.ports import (
+    ChunkRequest,
+    Clock,
+    LanguageModel,
+    LiveEvents,
+    ModelUnavailable,
+    UnitOfWork,
+    spent_on,
+)
 from buko.domain.books.book import Book, BookStatus
+from buko.domain.books.usage import Usage
 from buko.domain.errors import ChunkBusy
 
 log = logging.getLogger(__name__)
@@ -65,20 +75,35 @@ class WriteChunkHandler(BookUseCase):
                 cmd.book_id, {"type": "waiting", "index": chunk.index, "reason": reason, "retry_after": retry_after}
             )
 
+        # What failed attempts cost, and the text an unavailable model left: the next attempt
+        # continues that text, and every billed call ends up on the chunk.
+        spent, current = [Usage()], [request]
+
+        async def attempt():
+            try:
+                return await self.llm.write(current[0], on_text, on_restart)
+            except Exception as failure:
+                spent[0] = spent[0] + spent_on(failure)
+                if isinstance(failure, ModelUnavailable):
+                    current[0] = replace(current[0], written_so_far=failure.partial)
+                raise
+
         renewing = asyncio.create_task(self._keep_lease(cmd))
         try:
-            result = await patiently(
-                lambda: self.llm.write(request, on_text, on_restart), announce, self.clock.sleep, self.max_wait
-            )
+            result = await patiently(attempt, announce, self.clock.sleep, self.max_wait)
         except Exception as exc:  # the model failed for good: keep what is done, fail resumably
-            log.exception("writing chunk %s of book %s failed", cmd.index, cmd.book_id)
-            reason = f"writing failed: {exc}"
-            await self.change(cmd.book_id, lambda book: _give_up(book, cmd.index, self.worker_id, reason))
+            reason = give_up_reason("writing", exc, self.max_wait)
+            log.error("chunk %s of book %s: %s", cmd.index, cmd.book_id, reason)
+            log.debug("chunk %s of book %s failed", cmd.index, cmd.book_id, exc_info=True)
+            if current[0].written_so_far:  # the text kept while waiting will not be stored
+                await self._tell(cmd.book_id, {"type": "chunk_restarted", "index": chunk.index})
+            await self.change(cmd.book_id, lambda book: _give_up(book, cmd.index, self.worker_id, reason, spent[0]))
             return False
         finally:
             renewing.cancel()
+        usage = spent[0] + result.usage
         await self.change(
-            cmd.book_id, lambda book: book.complete_chunk(cmd.index, result.text, result.usage, result.summary)
+            cmd.book_id, lambda book: book.complete_chunk(cmd.index, result.text, usage, result.summary)
         )
         return True
 
@@ -161,7 +186,7 @@ class WriteChunkHandler(BookUseCase):
         )
 
 
-def _give_up(book: Book, index: int, owner: str, reason: str) -> None:
+def _give_up(book: Book, index: int, owner: str, reason: str, spent: Usage) -> None:
     # A worker whose lease was taken over must not undo the new owner's work.
-    if book.release_chunk(index, owner) and book.status is BookStatus.WRITING:
+    if book.release_chunk(index, owner, spent) and book.status is BookStatus.WRITING:
         book.fail(reason)

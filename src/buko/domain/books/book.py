@@ -8,6 +8,7 @@ from enum import StrEnum
 from buko.domain.books import events
 from buko.domain.books.architecture import Architecture
 from buko.domain.books.brief import Brief
+from buko.domain.books.budgets import fit_to_target, only_the_total_is_off, scaling_note
 from buko.domain.books.chunks import (
     DEFAULT_CHUNK_CEILING,
     Chunk,
@@ -16,6 +17,7 @@ from buko.domain.books.chunks import (
     count_words,
     plan_chunks,
 )
+from buko.domain.books.quality import QualityReport, assess
 from buko.domain.books.usage import Usage, total
 from buko.domain.errors import ChunkBusy, InvalidTransition
 
@@ -58,6 +60,8 @@ class Book:
     planning_usage: Usage = field(default_factory=Usage)
     revision_notes: str = ""
     failure: str = ""
+    planning_note: str = ""  # what planning changed in the model's answer (budgets scaled to the target)
+    quality: QualityReport | None = None  # measured when the book is written
     events: list[events.Event] = field(default_factory=list, compare=False, repr=False)
 
     # -- planning ---------------------------------------------------------
@@ -71,17 +75,27 @@ class Book:
         self.events.append(events.PlanningRequested(self.id, notes=self.revision_notes))
 
     def architecture_ready(self, architecture: Architecture, usage: Usage, writer: str, demo: bool) -> None:
+        """Store the planned architecture. When the only thing wrong is that its budgets do not add
+        up to the target, they are scaled to it (`planning_note` says so) instead of failing."""
         self._require(S.PLANNING, action="receive an architecture")
+        self.planning_note = ""
+        if only_the_total_is_off(architecture, self.brief.target_words):
+            fitted = fit_to_target(architecture, self.brief.target_words)
+            if fitted is not None:
+                self.planning_note = scaling_note(architecture.words, fitted.words)
+                architecture = fitted
         self.architecture = architecture.validate(self.brief.target_words)
         self.planning_usage = self.planning_usage + usage
         self.writer, self.demo = writer, demo
         self.status, self.revision_notes = S.PLANNED, ""
         self.events.append(events.BookPlanned(self.id))
 
-    def planning_failed(self, reason: str) -> None:
+    def planning_failed(self, reason: str, usage: Usage = Usage()) -> None:
         """The model gave no usable architecture. A failed revision keeps the approvable one it
-        was revising (the book goes back to `planned`); a first plan fails the book, resumably."""
+        was revising (the book goes back to `planned`); a first plan fails the book, resumably.
+        `usage` is what the failed planning cost: it counts on the book all the same."""
         self._require(S.PLANNING, action="fail planning")
+        self.planning_usage = self.planning_usage + usage
         if self.architecture is None:
             self.fail(reason)
             return
@@ -194,6 +208,7 @@ class Book:
         self.events.append(events.ChunkWritten(self.id, index, chunk.actual_words))
         if all(c.done for c in self.chunks):
             self.status, self.failure = S.WRITTEN, ""
+            self.quality = assess(self.architecture, self.chunks, self.architecture.language)
             self.events.append(events.BookWritten(self.id, self.owner_id))
             return []
         if self.status is not S.WRITING:

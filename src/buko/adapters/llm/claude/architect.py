@@ -7,7 +7,7 @@ from buko.adapters.llm.claude.prompts import author_data, inert
 from buko.adapters.llm.claude.resilience import Resilience
 from buko.adapters.llm.claude.schema import ARCHITECTURE_TOOL, TOOL_NAME, to_architecture
 from buko.adapters.llm.claude.streaming import Streamer
-from buko.application.ports import ArchitectureRequest, ArchitectureResult
+from buko.application.ports import ArchitectureRequest, ArchitectureResult, ModelUnavailable
 from buko.domain.books.usage import Usage, total
 from buko.domain.books.book import MAX_NOTES
 from buko.domain.errors import InvalidArchitecture
@@ -53,18 +53,32 @@ class Architect:
     def __init__(self, streamer: Streamer, resilience: Resilience, attempts: int = 3, max_tokens: int = MAX_TOKENS):
         self.streamer, self.resilience, self.attempts, self.max_tokens = streamer, resilience, attempts, max_tokens
 
+    @property
+    def ceiling(self) -> int:
+        """The planning call's max_tokens: 16,000 at most, never above CLAUDE_MAX_TOKENS or the model's."""
+        return min(MAX_TOKENS, self.max_tokens, self.streamer.profile.max_output)
+
     async def plan(self, request: ArchitectureRequest) -> ArchitectureResult:
         brief = request.brief
         system = SYSTEM.format(tool=TOOL_NAME, chapters=brief.chapter_count, words=brief.target_words,
                                language=LANGUAGE_NAMES.get(brief.language, brief.language))
         messages: list[dict] = [{"role": "user", "content": planning_message(request)}]
         meter: list[Usage] = []
+        try:
+            return await self._plan(brief, system, messages, meter)
+        except ModelUnavailable as busy:
+            raise ModelUnavailable(str(busy), busy.retry_after, spent=total(meter)) from busy.__cause__
+        except Exception as failure:
+            failure.spent = total(meter)  # thrown-away calls are billed too: the book records them
+            raise
+
+    async def _plan(self, brief, system: str, messages: list[dict], meter: list[Usage]) -> ArchitectureResult:
         problems: list[str] = []
         for _ in range(self.attempts):
-            params = {"max_tokens": min(self.max_tokens, self.streamer.profile.max_output), "system": system,
+            params = {"max_tokens": self.ceiling, "system": system,
                       "messages": list(messages), "tools": [ARCHITECTURE_TOOL],
                       "tool_choice": {"type": "tool", "name": TOOL_NAME}}
-            message = await self.resilience.run(lambda: self.streamer.stream(params, meter, reserve=4_000))
+            message = await self.resilience.run(lambda: self.streamer.stream(params, meter, reserve=min(4_000, self.ceiling)))
             call = next((b for b in message.content if b.type == "tool_use"), None)
             architecture, problems = to_architecture(call.input if call else None, brief)
             if architecture is not None and not problems:

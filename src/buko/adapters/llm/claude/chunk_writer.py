@@ -8,7 +8,7 @@ from buko.adapters.llm.claude.prompts import book_prefix, chunk_message, continu
 from buko.adapters.llm.claude.resilience import Resilience
 from buko.adapters.llm.claude.streaming import WORDS_PER_TOKEN, Streamer
 from buko.adapters.llm.claude.textstream import SentenceGate, SummaryFilter
-from buko.application.ports import ChunkRequest, ChunkResult, RestartSink, TextSink
+from buko.application.ports import ChunkRequest, ChunkResult, ModelUnavailable, RestartSink, TextSink
 from buko.domain.books.chunks import count_words
 from buko.domain.books.usage import Usage, total
 
@@ -42,15 +42,17 @@ class ChunkWriter:
     """A chunk is one call, plus at most `max_continuations` follow-ups when it stops short or is cut.
 
     A call that breaks mid-stream is retried from the last whole sentence already shown, so nothing
-    is written twice. Only when the model stays unavailable (the caller waits and calls again from
-    scratch) are watchers told, through `on_restart`, to drop the partial text.
+    is written twice. When the model stays unavailable, the text shown so far travels back with the
+    `ModelUnavailable` (its `partial`) and the next attempt continues it (`written_so_far`). Only a
+    failure for good tells watchers, through `on_restart`, to drop the partial text. Every failure
+    carries the cost of the calls it made (`spent`).
     """
 
     def __init__(self, streamer: Streamer, resilience: Resilience, options: WritingOptions):
         self.streamer, self.resilience, self.options = streamer, resilience, options
 
     async def write(self, request: ChunkRequest, on_text: TextSink, on_restart: RestartSink) -> ChunkResult:
-        draft = _Draft()
+        draft = _Draft(text=request.written_so_far)
         system = book_prefix(request, self.options.caching)
         target = request.chunk.target_words
         try:
@@ -59,9 +61,13 @@ class ChunkWriter:
                 words = count_words(draft.text)
                 if words >= SHORT * target and not (draft.cut and words < target):
                     break
-        except Exception:
+        except ModelUnavailable as busy:  # keep what watchers saw: the next attempt continues it
+            raise ModelUnavailable(str(busy), busy.retry_after, partial=draft.text,
+                                   spent=total(draft.meter)) from busy.__cause__
+        except Exception as failure:
             if draft.text:  # the caller will start this chunk over: watchers drop what they saw
                 await on_restart()
+            failure.spent = total(draft.meter)
             raise
         return ChunkResult(draft.text.strip() + "\n", total(draft.meter), draft.summary)
 
@@ -93,7 +99,7 @@ class ChunkWriter:
 
         params = self._params(request, system, messages, wanted)
         try:
-            message = await self.streamer.stream(params, draft.meter, on_delta, reserve=self._expected(wanted))
+            message = await self.streamer.stream(params, draft.meter, on_delta, reserve=self._expected(params, wanted))
         except Exception:
             await show(gate.cut() if not tags.inside else gate.flush())
             if tags.inside and count_words(draft.text) >= SHORT * request.chunk.target_words:
@@ -107,18 +113,26 @@ class ChunkWriter:
             draft.summary = tags.summary
 
     def _params(self, request: ChunkRequest, system: list[dict], messages: list[dict], words: int) -> dict:
-        profile = self.streamer.profile
+        """max_tokens is capped first (setting and model), then a manual thinking budget is fitted
+        under it, so the request never has budget_tokens >= max_tokens."""
+        ceiling = self.ceiling
         room = math.ceil(words / WORDS_PER_TOKEN * 1.5) + SUMMARY_TOKENS
-        thinking = profile.thinking_param(self.options.thinking_budget, room + self.options.thinking_budget + 1)
+        thinking = self.streamer.profile.thinking_param(self.options.thinking_budget, ceiling)
         if thinking and thinking["type"] == "enabled":
             room += thinking["budget_tokens"]
         elif thinking:
             room += self.options.adaptive_allowance
-        params = {"max_tokens": min(room, self.options.max_tokens, profile.max_output), "system": system,
-                  "messages": messages}
+        params = {"max_tokens": min(room, ceiling), "system": system, "messages": messages}
         if thinking:
             params["thinking"] = thinking
         return params
 
-    def _expected(self, words: int) -> int:
-        return math.ceil(words / WORDS_PER_TOKEN) + SUMMARY_TOKENS + self.options.thinking_budget
+    @property
+    def ceiling(self) -> int:
+        return min(self.options.max_tokens, self.streamer.profile.max_output)
+
+    def _expected(self, params: dict, words: int) -> int:
+        """Output tokens to reserve with the limiter (settled with the real count afterwards)."""
+        thinking = params.get("thinking") or {}
+        allowance = thinking.get("budget_tokens", self.options.adaptive_allowance if thinking else 0)
+        return min(params["max_tokens"], math.ceil(words / WORDS_PER_TOKEN) + SUMMARY_TOKENS + allowance)

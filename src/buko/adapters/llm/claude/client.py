@@ -1,12 +1,14 @@
 """ClaudeLanguageModel: the LanguageModel port on the official `anthropic` SDK, always streaming."""
 from __future__ import annotations
 
+import logging
+
 import anthropic
 
 from buko.adapters.llm.claude.architect import Architect
 from buko.adapters.llm.claude.chunk_writer import ChunkWriter, WritingOptions
 from buko.adapters.llm.claude.limiter import ClientLimiter
-from buko.adapters.llm.claude.profiles import profile_for
+from buko.adapters.llm.claude.profiles import ModelProfile, Prices, profile_for
 from buko.adapters.llm.claude.resilience import Resilience
 from buko.adapters.llm.claude.streaming import Streamer
 from buko.application.ports import (
@@ -19,6 +21,14 @@ from buko.application.ports import (
     TextSink,
     no_restart,
 )
+
+log = logging.getLogger(__name__)
+
+
+def profile_from_settings(settings) -> ModelProfile:
+    """The catalogue's profile of CLAUDE_MODEL, with CLAUDE_PRICES when given."""
+    prices = Prices.parse(settings.claude_prices) if settings.claude_prices else None
+    return profile_for(settings.claude_model, prices, settings.claude_max_tokens, settings.claude_thinking_budget)
 
 
 class ClaudeLanguageModel(LanguageModel):
@@ -47,7 +57,9 @@ class ClaudeLanguageModel(LanguageModel):
             timeout=anthropic.Timeout(settings.claude_request_timeout, connect=10.0,
                                       read=settings.claude_stream_idle_timeout),
         )
-        profile = profile_for(settings.claude_model)
+        profile = profile_from_settings(settings)
+        if profile.warning:
+            log.warning("%s", profile.warning)
         streamer = Streamer(client, profile, ClientLimiter.from_settings(settings))
         resilience = Resilience.from_settings(settings)
         options = WritingOptions(
@@ -56,7 +68,8 @@ class ClaudeLanguageModel(LanguageModel):
             caching=settings.claude_prompt_caching,
             max_continuations=settings.claude_max_continuations,
         )
-        architect = Architect(streamer, resilience, attempts=settings.claude_architecture_attempts)
+        architect = Architect(streamer, resilience, attempts=settings.claude_architecture_attempts,
+                              max_tokens=settings.claude_max_tokens)
         return cls(architect, ChunkWriter(streamer, resilience, options), settings.claude_model, client)
 
     async def architect(self, request: ArchitectureRequest) -> ArchitectureResult:

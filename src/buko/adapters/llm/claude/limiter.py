@@ -44,12 +44,30 @@ class ClientLimiter:
                    max_in_flight=settings.claude_max_in_flight)
 
     @asynccontextmanager
-    async def reserve(self, output_tokens: int) -> AsyncIterator[None]:
-        """Hold one in-flight slot, one request and `output_tokens` of the per-minute budgets."""
+    async def reserve(self, output_tokens: int) -> AsyncIterator[Reservation]:
+        """Hold one in-flight slot, one request and `output_tokens` of the per-minute budgets.
+
+        The caller settles the reservation with the tokens the call really produced
+        (`Reservation.settle`): what was not used is given back at once, an overrun is charged.
+        """
         async with self.slots:
             await self._take(self.requests, 1)
-            await self._take(self.tokens, max(1, min(output_tokens, self.tokens.amount)))
-            yield
+            reserved = max(1, min(output_tokens, self.tokens.amount))
+            await self._take(self.tokens, reserved)
+            reservation = Reservation(self, reserved)
+            try:
+                yield reservation
+            finally:
+                await reservation.close()
+
+    async def adjust(self, tokens: int) -> None:
+        """Add `tokens` (negative: give back) to this window's output-token count."""
+        if tokens:
+            try:
+                await _adjust_window(self.strategy.storage, self.tokens.key_for(self.key),
+                                     self.tokens.get_expiry(), tokens)
+            except Exception:  # the limit is advisory: a failed settlement must not fail the call
+                log.warning("could not settle %+d output tokens with the limiter", tokens, exc_info=True)
 
     async def _take(self, item: RateLimitItemPerMinute, cost: int) -> None:
         while True:
@@ -77,3 +95,42 @@ class ClientLimiter:
             if spent and until > self.paused_until:
                 self.paused_until = min(until, time.time() + MAX_PAUSE)
                 log.warning("Claude %s budget nearly spent; pausing new requests until %s", kind, reset)
+
+
+class Reservation:
+    """Output tokens held for one call until it is settled with what the call produced."""
+
+    def __init__(self, limiter: ClientLimiter, reserved: int):
+        self.limiter, self.reserved, self.used = limiter, reserved, None
+
+    def settle(self, used: int) -> None:
+        """Record the output tokens (thinking included) the call really produced."""
+        self.used = max(0, used)
+
+    async def close(self) -> None:
+        # An unsettled call (it failed before any usage was known) gives back its whole reservation.
+        await self.limiter.adjust((self.used or 0) - self.reserved)
+
+
+_REDIS_ADJUST = """
+local v = redis.call('get', KEYS[1])
+if not v then return 0 end
+local n = tonumber(v) + tonumber(ARGV[1])
+if n < 0 then n = 0 end
+redis.call('set', KEYS[1], n, 'KEEPTTL')
+return n
+"""
+
+
+async def _adjust_window(storage, key: str, expiry: int, tokens: int) -> None:
+    """Change the current sliding-window counter of `key` by `tokens`, never below zero."""
+    bridge = getattr(storage, "bridge", None)
+    if bridge is not None:  # limits' Redis storage keeps the current window in "{key}"
+        redis = bridge.get_connection()
+        await redis.eval(_REDIS_ADJUST, 1, bridge.prefixed_key(storage._current_window_key(key)), tokens)
+        return
+    _, current = storage.sliding_window_keys(key, expiry, time.time())
+    if tokens > 0:
+        await storage.incr(current, 2 * expiry, amount=tokens)
+    else:
+        await storage.decr(current, -tokens)

@@ -42,6 +42,11 @@ def retry_after(exc: BaseException | None) -> float | None:
     return None
 
 
+def _describe(exc: BaseException) -> str:
+    status = getattr(exc, "status_code", None)
+    return f"{type(exc).__name__} {status}" if status else type(exc).__name__
+
+
 class Resilience:
     """Runs one model call: up to `attempts` tries, each through the shared circuit breaker."""
 
@@ -84,10 +89,10 @@ class Resilience:
                         return await call()
         except OpenedState as opened:
             remaining = max(1.0, opened.opened_at + self.ttl - time.time())
-            raise ModelUnavailable(f"Claude is unavailable (circuit open); retrying in {remaining:.0f} s", remaining) from None
+            raise ModelUnavailable("Claude is unavailable (circuit open)", remaining) from None
         except Exception as exc:
             if not is_transient(exc):
                 raise
             wait = max(retry_after(exc) or 0.0, self.ttl)
-            raise ModelUnavailable(f"Claude keeps failing ({type(exc).__name__}); retrying in {wait:.0f} s", wait) from exc
+            raise ModelUnavailable(f"Claude keeps failing ({_describe(exc)})", wait) from exc
         raise AssertionError("unreachable")  # pragma: no cover

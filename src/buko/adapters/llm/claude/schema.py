@@ -5,6 +5,7 @@ from typing import Any
 
 from buko.domain.books.architecture import Architecture
 from buko.domain.books.brief import Brief
+from buko.domain.books.budgets import fit_to_target, only_the_total_is_off
 
 TOOL_NAME = "record_architecture"
 _TEXT = {"type": "string", "minLength": 1}
@@ -74,6 +75,8 @@ def to_architecture(data: Any, brief: Brief) -> tuple[Architecture | None, list[
     except (KeyError, TypeError, ValueError) as broken:
         return None, [f"the architecture is malformed: {broken!r}"]
     problems = architecture.problems(brief.target_words)
+    if only_the_total_is_off(architecture, brief.target_words) and fit_to_target(architecture, brief.target_words):
+        problems = []  # the book scales the budgets to the target (a domain rule): no call is spent on sums
     if len(architecture.chapters) != brief.chapter_count:
         problems.append(f"the book must have exactly {brief.chapter_count} chapters, not {len(architecture.chapters)}")
     return architecture, problems

@@ -26,7 +26,7 @@ class Streamer:
         """The final message; its usage (and that of a broken attempt, as far as it got) goes to `meter`."""
         started = None
         thinking: list[str] = []
-        async with self.limiter.reserve(reserve):
+        async with self.limiter.reserve(reserve) as held:
             try:
                 async with self.client.messages.stream(**{"model": self.profile.model, **params}) as stream:
                     self.limiter.observe(stream.response.headers)
@@ -38,6 +38,7 @@ class Streamer:
                         elif event.type == "text" and on_text is not None:
                             await on_text(event.text)
                     message = await stream.get_final_message()
+                    held.settle(message.usage.output_tokens or 0)
             except BaseException:
                 if started is not None:  # the input was billed even though the answer broke
                     meter.append(self._usage(started, output=0, thinking=0))
