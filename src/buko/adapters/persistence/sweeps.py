@@ -1,6 +1,7 @@
-"""Queries for the sweeper: books in `planning` or `writing` that nobody seems to be working on."""
+"""Queries for the sweeper: work in books being planned or written that may have lost its task."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -9,22 +10,28 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from buko.adapters.persistence.tables import books, chunks
 
 
-async def stalled_chunks(
-    sessionmaker: async_sessionmaker[AsyncSession], now: datetime, quiet_since: datetime
-) -> list[tuple[str, int]]:
-    """(book_id, index) of chunks that should have a task: being written with an expired lease,
-    or queued in a book that has not changed since `quiet_since`."""
-    expired = sa.or_(chunks.c.lease_until.is_(None), chunks.c.lease_until < now)
-    lease_expired = sa.and_(chunks.c.status == "writing", expired)
-    queued_long_ago = sa.and_(chunks.c.status == "queued", books.c.updated_at < quiet_since)
+@dataclass(frozen=True)
+class OpenChunk:
+    """A chunk of a book in `writing` that should have a task: queued, or being written."""
+
+    book_id: str
+    index: int
+    status: str
+    lease_owner: str
+    lease_until: datetime | None
+
+
+async def open_chunks(sessionmaker: async_sessionmaker[AsyncSession]) -> list[OpenChunk]:
+    """Every queued or being-written chunk of the books in `writing` (a few per book: one per lane)."""
     query = (
-        sa.select(chunks.c.book_id, chunks.c["index"])
+        sa.select(chunks.c.book_id, chunks.c["index"], chunks.c.status, chunks.c.lease_owner, chunks.c.lease_until)
         .join(books, books.c.id == chunks.c.book_id)
-        .where(books.c.status == "writing", sa.or_(lease_expired, queued_long_ago))
+        .where(books.c.status == "writing", chunks.c.status.in_(("queued", "writing")))
         .order_by(chunks.c.book_id, chunks.c["index"])
     )
     async with sessionmaker() as session:
-        return [(row.book_id, row.index) for row in await session.execute(query)]
+        return [OpenChunk(r.book_id, r.index, r.status, r.lease_owner, r.lease_until)
+                for r in await session.execute(query)]
 
 
 async def stalled_planning(

@@ -1,18 +1,21 @@
 """Production queues: one taskiq-redis stream broker per queue, with acknowledged delivery.
 
-A task is acknowledged only after it ran; a task whose worker died stays pending in the stream's
-consumer group and is claimed again (XAUTOCLAIM) once it has been idle for `idle_timeout`, which
-is kept above the longest chunk so that a live worker's task is not taken from it.
+A task is acknowledged only after it ran. A task whose worker died stays pending in the stream's
+consumer group under that worker's name; as soon as the worker's heartbeat key is gone (workers
+heartbeat every few seconds) another worker claims it (XCLAIM) and runs it, and the dead worker is
+removed from the group once nothing is left pending under its name. A live worker's task is never
+taken from it, however long it runs. A Redis that comes back empty (no stream, no group) has its
+stream and group made again; the sweeper re-queues what was lost with it.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable
 
 from redis.asyncio import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError, ResponseError
 from taskiq import AckableMessage, AsyncBroker
 from taskiq_redis import RedisStreamBroker
 
@@ -20,27 +23,35 @@ from buko.application.commands import QUEUES
 
 log = logging.getLogger(__name__)
 GROUP = "buko"
+HEARTBEAT_SECONDS = 5.0  # workers refresh their heartbeat key this often; it lives 3 times as long
+DEAD_AFTER_MS = 10_000  # a pending task is taken from a worker without heartbeat once idle this long
+FORGET_AFTER_MS = 30_000  # a worker without heartbeat, idle this long and holding nothing, leaves the group
+SCAN_PENDING = 100
+ACK_RETRIES = (0.2, 0.5, 1.0, 2.0, 4.0)
 
 
 def stream_name(prefix: str, queue: str) -> str:
     return f"{prefix}queue:{queue}"
 
 
-class AcknowledgedStreamBroker(RedisStreamBroker):
-    """RedisStreamBroker that also reclaims abandoned tasks when the stream is quiet.
+def heartbeat_key(prefix: str, queue: str, consumer: str) -> str:
+    return f"{prefix}workers:{queue}:{consumer}"
 
-    taskiq-redis only looks for idle pending tasks after a read that returned new messages, so a
-    task left behind by a killed worker on an otherwise idle queue would wait for new traffic.
-    This broker takes one message at a time, only when the receiver can start it (so nothing is
-    stranded on shutdown): first a task abandoned for `idle_timeout` (XAUTOCLAIM), else a new one.
+
+class AcknowledgedStreamBroker(RedisStreamBroker):
+    """RedisStreamBroker that takes over the tasks of dead workers and survives Redis restarts.
+
+    It takes one message at a time, only when the receiver can start it (so nothing is stranded
+    on shutdown): first a task of a worker whose heartbeat is gone, else a new one.
     """
 
-    def __init__(self, url: str, queue: str, stream: str, maxlen: int, idle_timeout_ms: int, **kwargs):
+    def __init__(self, url: str, queue: str, stream: str, maxlen: int, idle_timeout_ms: int,
+                 prefix: str | None = None, **kwargs):
         super().__init__(
             url,
             queue_name=stream,
             consumer_group_name=GROUP,
-            consumer_id="0",  # a group created after the first kick still sees it
+            consumer_id="0",  # a group created after the first kick (or made again) still sees it
             maxlen=maxlen,
             approximate=True,
             idle_timeout=idle_timeout_ms,
@@ -50,38 +61,122 @@ class AcknowledgedStreamBroker(RedisStreamBroker):
             **kwargs,
         )
         self.queue = queue
+        self.prefix = prefix if prefix is not None else stream[: -len(stream_name("", queue))]
+        self.dead_after_ms = min(idle_timeout_ms, DEAD_AFTER_MS)
+        self.reap_every = min(HEARTBEAT_SECONDS, idle_timeout_ms / 1000)
+        self._next_reap = 0.0
+        self._quiet_until = 0.0  # after Redis comes back, heartbeats need a moment to come back too
 
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
         async with Redis(connection_pool=self.connection_pool) as redis:
+            outage = False
             while True:
                 try:
                     message = await self._read(redis)
-                except (RedisConnectionError, RedisTimeoutError) as lost:  # ride out a Redis restart
+                    outage = False
+                except ResponseError as error:
                     _honour_cancellation()
-                    log.warning("queue %s: Redis unavailable (%s); retrying", self.queue, lost)
+                    if "NOGROUP" in str(error):
+                        log.warning("queue %s: its stream or consumer group is gone (Redis lost its data?); "
+                                    "making them again", self.queue)
+                        await self._make_group()
+                        continue
+                    if not outage:  # an error reply is no reason for the worker to stop: log it, go on
+                        log.error("queue %s: Redis answered with an error (%s); retrying", self.queue, error)
+                    outage = True
+                    await asyncio.sleep(1.0)
+                    continue
+                except (RedisError, OSError) as lost:  # ride out a Redis restart
+                    _honour_cancellation()
+                    if not outage:
+                        log.warning("queue %s: Redis unavailable (%s); retrying", self.queue, lost)
+                    outage = True
+                    self._quiet_until = time.monotonic() + 3 * HEARTBEAT_SECONDS
                     await asyncio.sleep(1.0)
                     continue
                 _honour_cancellation()
                 if message is not None:
                     yield message
 
+    async def _make_group(self) -> None:
+        try:
+            await self._declare_consumer_group()
+        except (RedisError, OSError) as lost:
+            log.warning("queue %s: could not make the consumer group yet (%s)", self.queue, lost)
+            await asyncio.sleep(1.0)
+
     async def _read(self, redis: Redis) -> AckableMessage | None:
-        """One message, only when the receiver can start it: an abandoned one first, else a new one."""
-        _next, claimed, *_ = await redis.xautoclaim(
-            self.queue_name, GROUP, self.consumer_name, min_idle_time=self.idle_timeout, count=1
-        )
-        for msg_id, fields in claimed:
-            if fields:  # an entry trimmed from the stream comes back empty
-                log.warning("redelivering abandoned task %s on %s", msg_id, self.queue)
-                return self._ackable(msg_id, fields)
+        """One message, only when the receiver can start it: a dead worker's one first, else a new one."""
+        if time.monotonic() >= max(self._next_reap, self._quiet_until):
+            orphan = await self._take_from_the_dead(redis)
+            if orphan is not None:
+                return orphan
+            self._next_reap = time.monotonic() + self.reap_every
         fetched = await redis.xreadgroup(GROUP, self.consumer_name, {self.queue_name: ">"}, block=self.block, count=1)
         for _stream, messages in fetched or ():
             for msg_id, fields in messages:
                 return self._ackable(msg_id, fields)
         return None
 
+    async def _take_from_the_dead(self, redis: Redis) -> AckableMessage | None:
+        """Claim one task pending under a worker whose heartbeat is gone; forget dead idle workers."""
+        pending = await redis.xpending_range(
+            self.queue_name, GROUP, "-", "+", SCAN_PENDING, idle=self.dead_after_ms
+        )
+        owners = {_text(p["consumer"]) for p in pending} - {self.consumer_name}
+        dead = await self._without_heartbeat(redis, owners)
+        for entry in pending:
+            owner = _text(entry["consumer"])
+            if owner not in dead:
+                continue
+            claimed = await redis.xclaim(
+                self.queue_name, GROUP, self.consumer_name, self.dead_after_ms, [entry["message_id"]]
+            )
+            for msg_id, fields in claimed:
+                if fields:
+                    log.warning("redelivering abandoned task %s on %s: its worker %s is gone",
+                                _text(msg_id), self.queue, owner)
+                    return self._ackable(msg_id, fields)
+                await redis.xack(self.queue_name, GROUP, msg_id)  # trimmed from the stream: nothing to run
+        await self._forget_the_dead(redis)
+        return None
+
+    async def _without_heartbeat(self, redis: Redis, consumers: set[str]) -> set[str]:
+        if not consumers:
+            return set()
+        names = sorted(consumers)
+        async with redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.exists(heartbeat_key(self.prefix, self.queue, name))
+            found = await pipe.execute()
+        return {name for name, alive in zip(names, found, strict=True) if not alive}
+
+    async def _forget_the_dead(self, redis: Redis) -> None:
+        """Workers killed with kill -9 would stay in the group forever: remove those that hold nothing."""
+        consumers = await redis.xinfo_consumers(self.queue_name, GROUP)
+        idle = {_text(c["name"]) for c in consumers if not c["pending"] and c["idle"] >= FORGET_AFTER_MS}
+        for name in await self._without_heartbeat(redis, idle - {self.consumer_name}):
+            await redis.xgroup_delconsumer(self.queue_name, GROUP, name)
+            log.info("queue %s: removed the dead worker %s from the group", self.queue, name)
+
     def _ackable(self, msg_id, fields) -> AckableMessage:
-        return AckableMessage(data=fields[b"data"], ack=self._ack_generator(id=msg_id, queue_name=self.queue_name))
+        return AckableMessage(data=fields[b"data"], ack=self._patient_ack(msg_id))
+
+    def _patient_ack(self, msg_id) -> Callable[[], Awaitable[None]]:
+        ack = self._ack_generator(id=msg_id, queue_name=self.queue_name)
+
+        async def patiently() -> None:
+            # An ack lost to a Redis restart would leave the task pending under a live worker,
+            # where nobody takes it: try again for a few seconds.
+            for delay in ACK_RETRIES:
+                try:
+                    return await ack()
+                except (RedisError, OSError) as lost:
+                    log.warning("queue %s: could not acknowledge %s (%s); retrying", self.queue, _text(msg_id), lost)
+                    await asyncio.sleep(delay)
+            await ack()
+
+        return patiently
 
     async def forget_consumer(self) -> None:
         """Remove this worker from the consumer group if it holds no pending task (clean shutdown)."""
@@ -89,6 +184,10 @@ class AcknowledgedStreamBroker(RedisStreamBroker):
             mine = await redis.xpending_range(self.queue_name, GROUP, "-", "+", 1, consumername=self.consumer_name)
             if not mine:
                 await redis.xgroup_delconsumer(self.queue_name, GROUP, self.consumer_name)
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _honour_cancellation() -> None:
@@ -108,6 +207,7 @@ def redis_brokers(settings) -> dict[str, AsyncBroker]:
             stream_name(settings.redis_prefix, queue),
             settings.queue_maxlen,
             idle_ms,
+            prefix=settings.redis_prefix,
             max_connection_pool_size=settings.worker_concurrency + 8,
         )
         for queue in QUEUES

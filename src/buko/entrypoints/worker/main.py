@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from taskiq.receiver import Receiver
 
 from buko.adapters.queue.inspect import QueueInspector
+from buko.adapters.queue.redis_streams import HEARTBEAT_SECONDS
 from buko.application.commands import GENERATION_QUEUE
 from buko.bootstrap import build_container
 from buko.config import Settings
@@ -24,7 +25,7 @@ from buko.entrypoints.worker.sweeper import Sweeper
 
 log = logging.getLogger("buko.worker")
 HARD_STOP = 9.5
-HEARTBEAT = 5.0
+HEARTBEAT = HEARTBEAT_SECONDS
 
 
 class TrackingReceiver(Receiver):
@@ -56,6 +57,18 @@ async def _heartbeat(inspector: QueueInspector, brokers: dict) -> None:
         await asyncio.sleep(HEARTBEAT)
 
 
+async def _leave(inspector: QueueInspector, brokers: dict) -> None:
+    """Say goodbye to Redis: heartbeat keys gone, out of the consumer groups. Best effort: with Redis
+    down the workers that stay remove this one once its heartbeat has expired."""
+    try:
+        async with asyncio.timeout(1.5):
+            for queue, broker in brokers.items():
+                await inspector.forget(queue, broker.consumer_name)
+                await broker.forget_consumer()
+    except Exception as exc:
+        log.warning("could not leave the queues cleanly (%s); the other workers will tidy up", exc or "timeout")
+
+
 def _watchdog() -> None:
     def kill() -> None:
         log.error("worker did not stop within %.1f s: exiting now", HARD_STOP)
@@ -75,6 +88,10 @@ async def serve(settings: Settings, queues: list[str], concurrency: int) -> int:
         loop.add_signal_handler(sig, stop.set)
     async with running(container):
         brokers = {q: container.gateways.brokers()[q] for q in queues}
+        for broker in brokers.values():
+            # One name for this process everywhere: its consumers, its heartbeats, its chunk leases,
+            # so a lease's holder can be looked up by its heartbeat.
+            broker.consumer_name = container.core.worker_id()
         inspector = QueueInspector(container.gateways.redis(), settings.redis_prefix)
         finish = asyncio.Event()
         executor = ThreadPoolExecutor(max_workers=2)
@@ -109,9 +126,7 @@ async def serve(settings: Settings, queues: list[str], concurrency: int) -> int:
         # Bounded: redis-py can swallow a cancellation that lands as a read times out, and a task
         # that missed it must not keep the worker from stopping.
         await asyncio.wait([*listening, *helpers, stopped], timeout=1.5)
-        for queue, broker in brokers.items():
-            await inspector.forget(queue, broker.consumer_name)
-            await broker.forget_consumer()
+        await _leave(inspector, brokers)
         executor.shutdown(wait=False)
     print("buko worker: stopped", flush=True)
     return 1 if crashed else 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from taskiq import AsyncBroker, Context, TaskiqDepends
@@ -33,7 +34,7 @@ async def plan_book(book_id: str, notes: str = "", uc=TaskiqDepends(use_cases)) 
     except asyncio.CancelledError:  # the worker is stopping: planning is idempotent, queue it again
         log.warning("worker stopping: planning of book %s queued again", book_id)
         await asyncio.shield(handler.abandon(command))
-        raise
+        _handed_back()
 
 
 async def write_chunk(book_id: str, index: int, uc=TaskiqDepends(use_cases)) -> None:
@@ -43,7 +44,19 @@ async def write_chunk(book_id: str, index: int, uc=TaskiqDepends(use_cases)) -> 
     except asyncio.CancelledError:  # the worker is stopping: give the chunk back, queued again
         log.warning("worker stopping: chunk %s of book %s given back", index, book_id)
         await asyncio.shield(handler.abandon(command))
+        _handed_back()
+    except Exception:  # not the model (that fails the book resumably): give the chunk back if we can
+        with contextlib.suppress(Exception):
+            await asyncio.shield(asyncio.wait_for(handler.abandon(command), 10))
         raise
+
+
+def _handed_back() -> None:
+    """The work was handed back and queued again: this delivery is done, and acknowledging it is
+    right. Ending normally keeps taskiq from logging the cancellation as an error with a traceback."""
+    task = asyncio.current_task()
+    while task.cancelling():
+        task.uncancel()
 
 
 async def send_email(to: str, subject: str, body: str, uc=TaskiqDepends(use_cases)) -> None:
