@@ -10,6 +10,7 @@ from dependency_injector import containers, providers
 
 from buko.adapters.clock import SystemClock
 from buko.adapters.export.cover import PillowCoverRenderer
+from buko.adapters.llm.cover_advisor import OfflineCoverAdvisor
 from buko.adapters.export.files import FileArtifactStore
 from buko.adapters.export.registry import default_exporters
 from buko.adapters.live.memory import InProcessLiveEvents
@@ -18,8 +19,21 @@ from buko.adapters.mail.outbox import OutboxMailer, SmtpMailer
 from buko.adapters.persistence.engine import make_engine, make_sessionmaker
 from buko.adapters.persistence.uow import SqlAlchemyUnitOfWork
 from buko.adapters.queue.taskiq_queue import TaskiqTaskQueue, in_memory_brokers
+from buko.adapters.live.hub import InProcessHubSource, LiveHub, RedisHubSource
+from buko.adapters.queue.monitor import InProcessQueueMonitor, RedisQueueMonitor
+from buko.adapters.security.passwords import Argon2PasswordHasher
+from buko.adapters.security.ratelimit import LimitsRateLimiter
+from buko.application.accounts.admin import AccountAdmin
+from buko.application.accounts.auth import AccountService
 from buko.application.accounts.registration import RegisterUserHandler
-from buko.application.billing.subscriptions import SubscribeHandler
+from buko.application.accounts.tokens import ApiTokens
+from buko.application.books.covers import CoverDesigns
+from buko.application.books.downloads import RequestExport
+from buko.application.books.manage import DeleteBookHandler, RegenerateChunkHandler
+from buko.adapters.mail.renderer import JinjaMailRenderer
+from buko.application.billing.setup import SetupBilling
+from buko.application.billing.subscriptions import Billing, Checkouts, SubscribeHandler
+from buko.application.billing.webhooks import Webhooks
 from buko.application.books.exporting import ExportBookHandler
 from buko.application.books.lifecycle import (
     ApproveArchitectureHandler,
@@ -33,7 +47,7 @@ from buko.application.books.lifecycle import (
 from buko.application.books.planning import PlanBookHandler
 from buko.application.books.writing import WriteChunkHandler
 from buko.application.messagebus import MessageBus
-from buko.application.notifications import SendEmailHandler
+from buko.application.notifications import EmailVerification, MailRetry, Notifier, SendEmailHandler
 from buko.application.queries import Queries
 from buko.application.ports import LanguageModel, LiveEvents, Mailer
 from buko.config import Settings
@@ -52,8 +66,37 @@ def mailer(settings: Settings) -> Mailer:
         return OutboxMailer()
     return SmtpMailer(
         settings.mail_server, settings.mail_port, settings.mail_username, settings.mail_password.get_secret_value(),
-        settings.mail_from, settings.mail_use_tls,
+        settings.mail_from, settings.mail_use_tls, settings.mail_timeout_seconds,
     )
+
+
+def payment_gateways(settings: Settings) -> dict:
+    """The gateways whose credentials are set; none in the embedded default (checkout says so)."""
+    found = {}
+    if settings.uses_paypal:
+        from buko.adapters.payments.paypal import PayPalGateway
+
+        found["paypal"] = PayPalGateway(settings.paypal_client_id, settings.paypal_client_secret.get_secret_value(),
+                                        settings.paypal_webhook_id, settings.paypal_mode, settings.paypal_base_url)
+    if settings.uses_mercadopago:
+        from buko.adapters.payments.mercadopago import MercadoPagoGateway
+
+        found["mercadopago"] = MercadoPagoGateway(settings.mp_access_token.get_secret_value(),
+                                                  settings.mp_webhook_secret.get_secret_value(),
+                                                  settings.mp_currency, settings.mp_base_url)
+    return found
+
+
+def link_secret(settings: Settings) -> str:
+    """The key that signs links in mail: BUKO_SECRET_KEY, else one made once and kept in the data folder."""
+    if settings.secret_key.get_secret_value():
+        return settings.secret_key.get_secret_value()
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(uuid.uuid4().hex + uuid.uuid4().hex)
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def engine(settings: Settings):
@@ -90,6 +133,18 @@ def live_events(settings: Settings, redis) -> LiveEvents:
     return RedisLiveEvents(redis, settings.redis_prefix, settings.live_buffer_events, settings.live_buffer_ttl_seconds)
 
 
+def queue_monitor(settings: Settings, redis, brokers):
+    if redis is None:
+        return InProcessQueueMonitor(brokers)
+    return RedisQueueMonitor(redis, settings.redis_prefix)
+
+
+def live_hub(settings: Settings, redis, live) -> LiveHub:
+    """The web process's one hub: its sockets all follow their books through it."""
+    source = InProcessHubSource(live) if redis is None else RedisHubSource(redis, live, settings.redis_prefix)
+    return LiveHub(source, settings.ws_queue_events)
+
+
 def worker_liveness(settings: Settings, redis):
     """Workers' heartbeats, with Redis; None in the embedded setup (one process, no heartbeats)."""
     if redis is None:
@@ -121,9 +176,16 @@ class Gateways(containers.DeclarativeContainer):
     live = providers.Singleton(live_events, settings, redis)
     liveness = providers.Singleton(worker_liveness, settings, redis)
     mailer = providers.Singleton(mailer, settings)
+    mail_renderer = providers.Singleton(JinjaMailRenderer)
+    payments = providers.Singleton(payment_gateways, settings)
     exporters = providers.Singleton(default_exporters)
     cover = providers.Singleton(PillowCoverRenderer)
+    cover_advisor = providers.Singleton(OfflineCoverAdvisor)
     artifacts = providers.Singleton(FileArtifactStore, settings.provided.effective_export_dir)
+    hasher = providers.Singleton(Argon2PasswordHasher, fast=settings.provided.fast_password_hashing)
+    rate_limiter = providers.Singleton(LimitsRateLimiter, settings.provided.redis_url, settings.provided.redis_prefix)
+    queue_monitor = providers.Singleton(queue_monitor, settings, redis, brokers)
+    hub = providers.Singleton(live_hub, settings, redis, live)
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -131,8 +193,29 @@ class UseCases(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
     gateways = providers.DependenciesContainer()
 
-    bus = providers.Singleton(MessageBus, queue=gateways.queue, live=gateways.live, uow=core.uow.provider)
-    register_user = providers.Factory(RegisterUserHandler, uow=core.uow.provider, clock=core.clock)
+    notifier = providers.Singleton(
+        Notifier, uow=core.uow.provider, queue=gateways.queue, renderer=gateways.mail_renderer, clock=core.clock,
+        base_url=settings.provided.public_base_url, secret=providers.Singleton(link_secret, settings),
+    )
+    bus = providers.Singleton(MessageBus, queue=gateways.queue, live=gateways.live, uow=core.uow.provider,
+                              notifier=notifier)
+    checkouts = providers.Factory(Checkouts, uow=core.uow.provider, clock=core.clock, gateways=gateways.payments)
+    billing = providers.Factory(Billing, uow=core.uow.provider, clock=core.clock, gateways=gateways.payments,
+                                notify=notifier)
+    webhooks = providers.Factory(
+        Webhooks, uow=core.uow.provider, clock=core.clock, queue=gateways.queue, gateways=gateways.payments,
+        notify=notifier, grace=providers.Factory(timedelta, days=settings.provided.billing_grace_days),
+    )
+    setup_billing = providers.Factory(SetupBilling, uow=core.uow.provider, gateways=gateways.payments)
+    mail_retry = providers.Factory(MailRetry, uow=core.uow.provider, queue=gateways.queue, clock=core.clock)
+    email_verification = providers.Factory(EmailVerification, uow=core.uow.provider, clock=core.clock,
+                                           secret=providers.Singleton(link_secret, settings))
+    register_user = providers.Factory(
+        RegisterUserHandler, uow=core.uow.provider, clock=core.clock, hasher=gateways.hasher, notify=notifier
+    )
+    accounts = providers.Factory(AccountService, uow=core.uow.provider, clock=core.clock, hasher=gateways.hasher)
+    api_tokens = providers.Factory(ApiTokens, uow=core.uow.provider, clock=core.clock)
+    account_admin = providers.Factory(AccountAdmin, uow=core.uow.provider)
     subscribe = providers.Factory(SubscribeHandler, uow=core.uow.provider, clock=core.clock)
     create_book = providers.Factory(CreateBookHandler, uow=core.uow.provider, bus=bus, clock=core.clock)
     plan_book = providers.Factory(
@@ -164,6 +247,8 @@ class UseCases(containers.DeclarativeContainer):
         liveness=gateways.liveness,
     )
     cancel_book = providers.Factory(CancelBookHandler, uow=core.uow.provider, bus=bus)
+    regenerate_chunk = providers.Factory(RegenerateChunkHandler, uow=core.uow.provider, bus=bus)
+    delete_book = providers.Factory(DeleteBookHandler, uow=core.uow.provider, bus=bus, artifacts=gateways.artifacts)
     export_book = providers.Factory(
         ExportBookHandler,
         uow=core.uow.provider,
@@ -171,7 +256,14 @@ class UseCases(containers.DeclarativeContainer):
         cover=gateways.cover,
         artifacts=gateways.artifacts,
     )
-    send_email = providers.Factory(SendEmailHandler, mailer=gateways.mailer)
+    cover_designs = providers.Factory(CoverDesigns, uow=core.uow.provider, renderer=gateways.cover,
+                                      advisor=gateways.cover_advisor)
+    request_export = providers.Factory(RequestExport, export=export_book, queue=gateways.queue)
+    send_email = providers.Factory(
+        SendEmailHandler, mailer=gateways.mailer, uow=core.uow.provider, clock=core.clock,
+        backoff=providers.Factory(timedelta, seconds=settings.provided.mail_retry_base_seconds),
+        backoff_max=providers.Factory(timedelta, seconds=settings.provided.mail_retry_max_seconds),
+    )
     queries = providers.Factory(Queries, uow=core.uow.provider)
 
 

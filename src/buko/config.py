@@ -76,6 +76,18 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(60.0, gt=0, validation_alias=_env("BUKO_SWEEP_INTERVAL_SECONDS"))
     sweep_grace_seconds: float = Field(120.0, ge=0, validation_alias=_env("BUKO_SWEEP_GRACE_SECONDS"))
 
+    # The web tier (buko serve)
+    environment: str = Field("development", pattern="^(development|production)$",
+                             validation_alias=_env("BUKO_ENV"))
+    http_max_body_bytes: int = Field(1_048_576, ge=16_384, validation_alias=_env("BUKO_HTTP_MAX_BODY_BYTES"))
+    ws_queue_events: int = Field(2_000, ge=10, validation_alias=_env("BUKO_WS_QUEUE_EVENTS"))
+    ws_recheck_seconds: float = Field(15.0, gt=0, validation_alias=_env("BUKO_WS_RECHECK_SECONDS"))
+    rate_limit_login: str = Field("10/minute", validation_alias=_env("BUKO_RATE_LIMIT_LOGIN"))
+    rate_limit_register: str = Field("5/minute;30/hour", validation_alias=_env("BUKO_RATE_LIMIT_REGISTER"))
+    rate_limit_work: str = Field("30/minute", validation_alias=_env("BUKO_RATE_LIMIT_WORK"))
+    rate_limit_export: str = Field("60/minute", validation_alias=_env("BUKO_RATE_LIMIT_EXPORT"))
+    fast_password_hashing: bool = Field(False, validation_alias=_env("BUKO_FAST_PASSWORD_HASHING"))
+
     export_dir: Path | None = Field(None, validation_alias=_env("BUKO_EXPORT_DIR"))
     mail_server: str = Field("", validation_alias=_env("MAIL_SERVER"))
     mail_port: int = Field(587, validation_alias=_env("MAIL_PORT"))
@@ -83,6 +95,24 @@ class Settings(BaseSettings):
     mail_password: SecretStr = Field("", validation_alias=_env("MAIL_PASSWORD"))
     mail_from: str = Field("Buko <no-reply@buko.local>", validation_alias=_env("MAIL_DEFAULT_SENDER", "MAIL_FROM"))
     mail_use_tls: bool = Field(True, validation_alias=_env("MAIL_USE_TLS"))
+    mail_timeout_seconds: float = Field(30.0, gt=0, validation_alias=_env("MAIL_TIMEOUT_SECONDS"))
+    mail_retry_base_seconds: float = Field(30.0, gt=0, validation_alias=_env("MAIL_RETRY_BASE_SECONDS"))
+    mail_retry_max_seconds: float = Field(3600.0, gt=0, validation_alias=_env("MAIL_RETRY_MAX_SECONDS"))
+
+    # Billing (a gateway is on when its credentials are set) and links in mail
+    public_base_url: str = Field("http://127.0.0.1:8000", validation_alias=_env("BUKO_BASE_URL"))
+    secret_key: SecretStr = Field("", validation_alias=_env("BUKO_SECRET_KEY", "SECRET_KEY"))
+    paypal_client_id: str = Field("", validation_alias=_env("PAYPAL_CLIENT_ID"))
+    paypal_client_secret: SecretStr = Field("", validation_alias=_env("PAYPAL_CLIENT_SECRET"))
+    paypal_webhook_id: str = Field("", validation_alias=_env("PAYPAL_WEBHOOK_ID"))
+    paypal_mode: str = Field("sandbox", pattern="^(sandbox|live)$", validation_alias=_env("PAYPAL_MODE"))
+    paypal_base_url: str = Field("", validation_alias=_env("PAYPAL_BASE_URL"))
+    mp_access_token: SecretStr = Field("", validation_alias=_env("MP_ACCESS_TOKEN"))
+    mp_webhook_secret: SecretStr = Field("", validation_alias=_env("MP_WEBHOOK_SECRET"))
+    mp_base_url: str = Field("", validation_alias=_env("MP_BASE_URL"))
+    mp_currency: str = Field("ARS", pattern="^(ARS|BRL|MXN|CLP|COP|PEN|UYU|USD)$", validation_alias=_env("MP_CURRENCY"))
+    billing_grace_days: float = Field(7.0, ge=0, validation_alias=_env("BUKO_BILLING_GRACE_DAYS"))
+    billing_sweep_seconds: float = Field(60.0, gt=0, validation_alias=_env("BUKO_BILLING_SWEEP_SECONDS"))
 
     @field_validator("claude_thinking_budget")
     @classmethod
@@ -117,6 +147,23 @@ class Settings(BaseSettings):
     def effective_queue_idle_timeout(self) -> float:
         """Seconds before an unacknowledged task is redelivered: above the longest chunk (its lease)."""
         return self.queue_idle_timeout_seconds or self.chunk_lease_seconds + 60
+
+    @property
+    def single_process(self) -> bool:
+        """Without Redis one process does all the work, so a stopped book's leases died with it."""
+        return not self.redis_url
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def uses_paypal(self) -> bool:
+        return bool(self.paypal_client_id and self.paypal_client_secret.get_secret_value() and self.paypal_webhook_id)
+
+    @property
+    def uses_mercadopago(self) -> bool:
+        return bool(self.mp_access_token.get_secret_value() and self.mp_webhook_secret.get_secret_value())
 
     @property
     def uses_anthropic(self) -> bool:

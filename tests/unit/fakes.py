@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from buko.application.commands import Command
 from buko.application.ports import (
+    ApiTokenRepository,
     ArchitectureRequest,
     ArchitectureResult,
     BookRepository,
+    BookSummary,
     ChunkRequest,
     ChunkResult,
     Clock,
@@ -16,6 +18,8 @@ from buko.application.ports import (
     LiveEvents,
     Mailer,
     ModelUnavailable,
+    PasswordHasher,
+    SessionRepository,
     SubscriptionRepository,
     TextSink,
     UnitOfWork,
@@ -32,6 +36,8 @@ class Store:
         self.books: dict = {}
         self.users: dict = {}
         self.subscriptions: dict = {}
+        self.sessions: dict = {}
+        self.tokens: dict = {}
         self.commits = 0
 
 
@@ -54,6 +60,26 @@ class FakeBookRepository(BookRepository):
     async def count_created_since(self, owner_id, since):
         return sum(1 for b in self.store.books.values() if b.owner_id == owner_id and b.created_at >= since)
 
+    async def owner_of(self, book_id):
+        book = self.store.books.get(book_id)
+        return book.owner_id if book else None
+
+    async def summaries(self, *, owner_id=None, status=None, offset=0, limit=20):
+        found = [b for b in self.store.books.values()
+                 if (owner_id is None or b.owner_id == owner_id) and (status is None or b.status.value == status)]
+        found.sort(key=lambda b: (b.created_at, b.id), reverse=True)
+        page = [
+            BookSummary(b.id, b.owner_id, b.title, b.status.value, b.brief.language, b.words_written,
+                        b.target_words, sum(c.done for c in b.chunks), len(b.chunks), b.usage.cost_usd, b.demo,
+                        b.failure, b.created_at, b.created_at)
+            for b in found[offset:offset + limit]
+        ]
+        return page, len(found)
+
+    async def delete(self, book_id):
+        self.store.books.pop(book_id, None)
+        self.pending.pop(book_id, None)
+
 
 class FakeUserRepository(UserRepository):
     def __init__(self, store: Store):
@@ -63,10 +89,53 @@ class FakeUserRepository(UserRepository):
         self.store.users[user.id] = user
 
     async def get(self, user_id):
-        return self.store.users.get(user_id)
+        user = self.store.users.get(user_id)
+        return copy.copy(user) if user else None
 
     async def get_by_email(self, email):
-        return next((u for u in self.store.users.values() if u.email == email), None)
+        return next((copy.copy(u) for u in self.store.users.values() if u.email == email), None)
+
+    async def save(self, user):
+        self.store.users[user.id] = copy.copy(user)
+
+    async def search(self, text="", offset=0, limit=20):
+        found = [u for u in self.store.users.values() if text.lower() in u.email or text.lower() in u.name.lower()]
+        return [copy.copy(u) for u in found[offset:offset + limit]], len(found)
+
+
+class FakeSessionRepository(SessionRepository):
+    def __init__(self, store: Store):
+        self.store = store
+
+    async def add(self, session):
+        self.store.sessions[session.secret_hash] = session
+
+    async def get(self, secret_hash):
+        return self.store.sessions.get(secret_hash)
+
+    async def remove(self, secret_hash):
+        self.store.sessions.pop(secret_hash, None)
+
+    async def remove_all_for(self, user_id):
+        for key in [k for k, v in self.store.sessions.items() if v.user_id == user_id]:
+            del self.store.sessions[key]
+
+
+class FakeApiTokenRepository(ApiTokenRepository):
+    def __init__(self, store: Store):
+        self.store = store
+
+    async def add(self, token):
+        self.store.tokens[token.id] = token
+
+    async def by_secret(self, secret_hash):
+        return next((t for t in self.store.tokens.values() if t.secret_hash == secret_hash), None)
+
+    async def list_for(self, user_id):
+        return [t for t in self.store.tokens.values() if t.user_id == user_id]
+
+    async def save(self, token):
+        self.store.tokens[token.id] = token
 
 
 class FakeSubscriptionRepository(SubscriptionRepository):
@@ -89,6 +158,8 @@ class FakeUnitOfWork(UnitOfWork):
         self.books = FakeBookRepository(store, self.pending)
         self.users = FakeUserRepository(store)
         self.subscriptions = FakeSubscriptionRepository(store)
+        self.sessions = FakeSessionRepository(store)
+        self.tokens = FakeApiTokenRepository(store)
 
     async def commit(self):
         for book_id, book in self.pending.items():
@@ -226,3 +297,13 @@ class FakeLanguageModel(LanguageModel):
             await on_text(" ".join(words[start : start + 100]) + " ")
         usage = Usage(input_tokens=1000, output_tokens=request.chunk.target_words, calls=1, cost_usd=0.02)
         return ChunkResult(" ".join(words), usage, summary=f"after chunk {request.chunk.index}")
+
+
+class FakePasswordHasher(PasswordHasher):
+    """Reversible on purpose: tests see what was hashed; never used outside tests."""
+
+    def hash(self, password):
+        return "fake$" + password[::-1]
+
+    def verify(self, password_hash, password):
+        return password_hash == self.hash(password)

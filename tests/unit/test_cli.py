@@ -19,10 +19,18 @@ def test_bad_arguments_exit_non_zero_with_a_message(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_unfinished_commands_say_so_and_fail(capsys, monkeypatch, tmp_path):
+def test_serving_several_workers_needs_redis(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("BUKO_DATA_DIR", str(tmp_path))
-    assert main(["serve"]) == 3
-    assert "not available yet" in capsys.readouterr().err
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert main(["serve", "--workers", "2"]) == 2
+    assert "needs REDIS_URL" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_port_out_of_range(capsys):
+    with pytest.raises(SystemExit) as refused:
+        main(["serve", "--port", "70000"])
+    assert refused.value.code == 2
+    assert "port number" in capsys.readouterr().err
 
 
 def test_a_worker_needs_redis(capsys, monkeypatch, tmp_path):

@@ -34,6 +34,9 @@ class MemoryArtifacts(ArtifactStore):
         self.files[(book_id, name)] = data
         return f"{book_id}/{name}"
 
+    async def remove_all(self, book_id):
+        self.files = {k: v for k, v in self.files.items() if k[0] != book_id}
+
 
 async def written_book(app):
     owner = await app.register_user(RegisterUser("ana@example.com", "Ana"))

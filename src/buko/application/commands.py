@@ -4,7 +4,7 @@ Commands that travel through the task queue name their queue.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from buko.domain.books.architecture import Architecture
 from buko.domain.books.brief import Brief
@@ -21,9 +21,56 @@ class Command:
 
 @dataclass(frozen=True)
 class RegisterUser(Command):
+    """`password` empty makes an account that cannot log in (the CLI's local author)."""
+
     email: str
     name: str
     role: str = "author"
+    password: str = field(default="", repr=False)
+    locale: str = "en"
+
+
+@dataclass(frozen=True)
+class LogIn(Command):
+    email: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ChangePassword(Command):
+    user_id: str
+    current: str = field(repr=False)
+    new: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class UpdateProfile(Command):
+    user_id: str
+    name: str | None = None
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class CreateApiToken(Command):
+    user_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class RevokeApiToken(Command):
+    user_id: str
+    token_id: str
+
+
+@dataclass(frozen=True)
+class SuspendUser(Command):
+    user_id: str
+    suspended: bool = True
+
+
+@dataclass(frozen=True)
+class MakeAdmin(Command):
+    email: str
 
 
 @dataclass(frozen=True)
@@ -53,8 +100,11 @@ class ReviseArchitecture(Command):
 
 @dataclass(frozen=True)
 class EditArchitecture(Command):
+    """`expected_version` is the version the author edited; a stale one is refused (Conflict)."""
+
     book_id: str
     architecture: Architecture
+    expected_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +142,19 @@ class CancelBook(Command):
 
 
 @dataclass(frozen=True)
+class RegenerateChunk(Command):
+    """Write one finished chunk again; the others keep their text."""
+
+    book_id: str
+    index: int
+
+
+@dataclass(frozen=True)
+class DeleteBook(Command):
+    book_id: str
+
+
+@dataclass(frozen=True)
 class ExportBook(Command):
     """Render (or find cached) one format of a written book; queued when the book is written."""
 
@@ -106,10 +169,22 @@ EXPORT_FORMATS = ("pdf", "epub", "docx", "md")
 
 @dataclass(frozen=True)
 class SendEmail(Command):
+    """`mail_id` names a mail kept in the outbox (delivered once, retried until sent); `html` is its HTML part."""
+
     to: str
     subject: str
     body: str
+    html: str = ""
+    mail_id: str = ""
     queue = EMAIL_QUEUE
 
 
-QUEUED = {cls.__name__: cls for cls in (PlanBook, WriteChunk, SendEmail, ExportBook)}
+@dataclass(frozen=True)
+class ApplyPaymentEvent(Command):
+    """Apply a stored, verified gateway event (billing is short work: it rides the high-priority queue)."""
+
+    event_row_id: str
+    queue = ARCHITECTURE_QUEUE
+
+
+QUEUED = {cls.__name__: cls for cls in (PlanBook, WriteChunk, SendEmail, ExportBook, ApplyPaymentEvent)}

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from buko.application.commands import Command
+from buko.domain.accounts.credentials import ApiToken, Session
 from buko.domain.accounts.user import User
 from buko.domain.billing.plans import Subscription
 from buko.domain.books.architecture import Architecture
 from buko.domain.books.book import Book
 from buko.domain.books.brief import Brief
 from buko.domain.books.chunks import Chunk
+from buko.domain.books.cover import Cover
 from buko.domain.books.events import Event
 from buko.domain.books.manuscript import Manuscript
 from buko.domain.books.usage import Usage
@@ -47,6 +49,38 @@ class BookRepository(abc.ABC):
     @abc.abstractmethod
     async def count_created_since(self, owner_id: str, since: datetime) -> int: ...
 
+    @abc.abstractmethod
+    async def owner_of(self, book_id: str) -> str | None:
+        """The owner's id, without loading the book; None when there is no such book."""
+
+    @abc.abstractmethod
+    async def summaries(self, *, owner_id: str | None = None, status: str | None = None,
+                        offset: int = 0, limit: int = 20) -> tuple[list[BookSummary], int]:
+        """A page of books (newest first) without chunk text, and how many there are in all."""
+
+    @abc.abstractmethod
+    async def delete(self, book_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class BookSummary:
+    """What a list of books shows: no chunk text."""
+
+    id: str
+    owner_id: str
+    title: str
+    status: str
+    language: str
+    words_written: int
+    target_words: int
+    chunks_done: int
+    chunks_total: int
+    cost_usd: float
+    demo: bool
+    failure: str
+    created_at: datetime
+    updated_at: datetime
+
 
 class DuplicateKey(Exception):
     """Another row already has this unique key (e.g. an email registered at the same moment)."""
@@ -63,10 +97,50 @@ class UserRepository(abc.ABC):
     @abc.abstractmethod
     async def get_by_email(self, email: str) -> User | None: ...
 
+    @abc.abstractmethod
+    async def save(self, user: User) -> None:
+        """Write the user's changed fields (email, name, locale, password, role, suspension)."""
+
+    @abc.abstractmethod
+    async def search(self, text: str = "", offset: int = 0, limit: int = 20) -> tuple[list[User], int]:
+        """Users whose email or name contains `text`, newest first, and how many match in all."""
+
+
+class SessionRepository(abc.ABC):
+    @abc.abstractmethod
+    async def add(self, session: Session) -> None: ...
+
+    @abc.abstractmethod
+    async def get(self, secret_hash: str) -> Session | None: ...
+
+    @abc.abstractmethod
+    async def remove(self, secret_hash: str) -> None: ...
+
+    @abc.abstractmethod
+    async def remove_all_for(self, user_id: str) -> None: ...
+
+
+class ApiTokenRepository(abc.ABC):
+    @abc.abstractmethod
+    async def add(self, token: ApiToken) -> None: ...
+
+    @abc.abstractmethod
+    async def by_secret(self, secret_hash: str) -> ApiToken | None: ...
+
+    @abc.abstractmethod
+    async def list_for(self, user_id: str) -> list[ApiToken]: ...
+
+    @abc.abstractmethod
+    async def save(self, token: ApiToken) -> None: ...
+
 
 class SubscriptionRepository(abc.ABC):
+    """A user's subscriptions (a user may have several over time); the SQL one also implements
+    application.billing.ports.BillingSubscriptions."""
+
     @abc.abstractmethod
-    async def get_for_user(self, user_id: str) -> Subscription | None: ...
+    async def get_for_user(self, user_id: str) -> Subscription | None:
+        """The subscription that decides the user's plan (domain.billing.subscription.governing)."""
 
     @abc.abstractmethod
     async def save(self, subscription: Subscription) -> None: ...
@@ -78,6 +152,13 @@ class UnitOfWork(abc.ABC):
     books: BookRepository
     users: UserRepository
     subscriptions: SubscriptionRepository
+    sessions: SessionRepository
+    tokens: ApiTokenRepository
+    # billing and mail (their ports: application/billing/ports.py, application/notifications.py)
+    payment_events: object
+    invoices: object
+    gateway_plans: object
+    outbox: object
 
     async def __aenter__(self) -> UnitOfWork:
         return self
@@ -218,7 +299,8 @@ class LiveEvents(abc.ABC):
 
 class Mailer(abc.ABC):
     @abc.abstractmethod
-    async def send(self, to: str, subject: str, body: str) -> None: ...
+    async def send(self, to: str, subject: str, body: str, html: str = "", headers: dict | None = None) -> None:
+        """Hand one message (a text part, and an HTML alternative when given) to the mail server."""
 
 
 class Clock(abc.ABC):
@@ -235,6 +317,17 @@ class CoverRenderer(abc.ABC):
         """A cover image (PNG bytes)."""
 
 
+class CoverAdvisor(abc.ABC):
+    """Proposes cover designs for a book (palette, typography, layout) from its synopsis."""
+
+    name: str = ""
+    demo: bool = False
+
+    @abc.abstractmethod
+    async def suggest(self, title: str, subtitle: str, author: str, synopsis: str, language: str) -> list[Cover]:
+        """A few designs, best first; each carries the book's title, subtitle and author."""
+
+
 class Exporter(abc.ABC):
     """Renders a manuscript to one file format. CPU-bound: callers run it off the event loop."""
 
@@ -246,8 +339,52 @@ class Exporter(abc.ABC):
     def render(self, manuscript: Manuscript, cover_png: bytes) -> bytes: ...
 
 
+@dataclass(frozen=True)
+class QueueStatus:
+    """One queue: tasks never delivered (`waiting`), delivered and not acknowledged (`pending`)."""
+
+    queue: str
+    waiting: int
+    pending: int
+    consumers: int
+    live_workers: int
+    backend: str
+
+
+class QueueMonitor(abc.ABC):
+    @abc.abstractmethod
+    async def status(self) -> list[QueueStatus]: ...
+
+
+class PasswordHasher(abc.ABC):
+    """Slow, salted password hashes (argon2id in production)."""
+
+    @abc.abstractmethod
+    def hash(self, password: str) -> str: ...
+
+    @abc.abstractmethod
+    def verify(self, password_hash: str, password: str) -> bool:
+        """True when `password` matches; never raises for a wrong one."""
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return False
+
+
+class RateLimiter(abc.ABC):
+    """Counts hits per key in moving windows."""
+
+    @abc.abstractmethod
+    async def hit(self, rule: str, key: str) -> float | None:
+        """Count one hit against `rule` (e.g. "10/minute") for `key`; None when within the limit,
+        else the seconds to wait before the next hit is allowed."""
+
+
 class ArtifactStore(abc.ABC):
     """Where exported files live, keyed by book and file name."""
+
+    @abc.abstractmethod
+    async def remove_all(self, book_id: str) -> None:
+        """Delete every file of the book (it is being deleted)."""
 
     @abc.abstractmethod
     async def find(self, book_id: str, name: str) -> str | None:

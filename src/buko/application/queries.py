@@ -1,12 +1,20 @@
-"""Read-only questions the entry points ask; no transaction is committed."""
+"""Read-only questions the entry points ask; no transaction is committed.
+
+Book questions asked for a user go through `owned_book`/`require_book`: someone else's book is
+NotFound exactly like a book that does not exist, so no caller can forget the check.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from buko.application.books.base import load_book
-from buko.application.ports import UnitOfWork
+from buko.application.ports import BookSummary, UnitOfWork
 from buko.domain.accounts.user import User
+from buko.domain.billing.plans import Plan, effective_plan, month_start
 from buko.domain.books.book import Book
+from buko.domain.errors import NotFound
+
+MAX_PAGE = 100
 
 
 class Queries:
@@ -23,3 +31,34 @@ class Queries:
     async def user_by_email(self, email: str) -> User | None:
         async with self.uow() as uow:
             return await uow.users.get_by_email(email.strip().lower())
+
+    async def user(self, user_id: str) -> User:
+        async with self.uow() as uow:
+            user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFound(f"no user {user_id}")
+        return user
+
+    async def require_book(self, user: User, book_id: str) -> None:
+        """Raise NotFound unless `user` may see the book (its owner, or an admin)."""
+        async with self.uow() as uow:
+            owner = await uow.books.owner_of(book_id)
+        if owner is None or (owner != user.id and not user.is_admin):
+            raise NotFound(f"no book {book_id}")
+
+    async def owned_book(self, user: User, book_id: str) -> Book:
+        await self.require_book(user, book_id)
+        return await self.book(book_id)
+
+    async def summaries(self, *, owner_id: str | None = None, status: str | None = None,
+                        offset: int = 0, limit: int = 20) -> tuple[list[BookSummary], int]:
+        async with self.uow() as uow:
+            return await uow.books.summaries(owner_id=owner_id, status=status, offset=max(offset, 0),
+                                             limit=min(max(limit, 1), MAX_PAGE))
+
+    async def plan_usage(self, user: User, now) -> tuple[Plan, int]:
+        """The user's plan and the books started this month."""
+        async with self.uow() as uow:
+            plan = effective_plan(await uow.subscriptions.get_for_user(user.id), now)
+            started = await uow.books.count_created_since(user.id, month_start(now))
+        return plan, started

@@ -35,3 +35,25 @@ class ChunkBusy(DomainError):
 
 class NotFound(DomainError):
     code = "not_found"
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials (or wrong ones): log in first."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    """Authenticated, but not allowed to do this."""
+
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    """The request is valid but clashes with the current state; `current` says what it is now."""
+
+    code = "conflict"
+
+    def __init__(self, message: str, current: dict | None = None):
+        super().__init__(message)
+        self.current = current or {}

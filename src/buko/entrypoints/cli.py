@@ -68,7 +68,18 @@ def parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="apply migrations up to the newest")
     db_commands.add_parser("current", help="show the applied migration")
 
-    commands.add_parser("serve", help="run the web app (not available yet)")
+    serve = commands.add_parser("serve", help="run the web app (API, live sockets, pages)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for every interface)")
+    serve.add_argument("--port", type=_port, default=8000)
+    serve.add_argument("--workers", type=_positive, default=1,
+                       help="hypercorn worker processes (above 1 needs REDIS_URL and DATABASE_URL)")
+
+    admin = commands.add_parser("admin", help="administer accounts")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    make_admin = admin_commands.add_parser("create", help="make EMAIL an administrator (creating the account "
+                                                          "with BUKO_ADMIN_PASSWORD, or a password you type)")
+    make_admin.add_argument("email")
+    make_admin.add_argument("--name", default="Administrator")
     worker = commands.add_parser("worker", help="run a worker pool for a queue (needs REDIS_URL)")
     worker.add_argument("--queue", choices=(*QUEUES, "all"), default="all", help="the queue to consume, or all three")
     worker.add_argument("--concurrency", type=_positive, default=None,
@@ -93,8 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"buko: bad configuration:\n{invalid}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        print("buko serve: not available yet; `buko write` runs everything in one process.", file=sys.stderr)
-        return 3
+        return _serve(args, settings)
+    if args.command == "admin":
+        return _admin(args, settings)
     if args.command == "worker":
         return _worker(args, settings)
     if args.command == "doctor":
@@ -111,6 +123,43 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("buko: interrupted; `buko resume BOOK_ID` continues a stopped book", file=sys.stderr)
         return 130
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be a port number (1-65535)")
+    return value
+
+
+def _serve(args, settings: Settings) -> int:
+    from buko.entrypoints.http.serve import ServeRefused, run
+
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else host
+
+    def announce() -> None:
+        print(f"Buko is running at http://{shown}:{args.port}/  (API docs: /docs; Ctrl-C stops it)", flush=True)
+
+    try:
+        return run(settings, host, args.port, args.workers, announce)
+    except ServeRefused as refused:
+        print(f"buko serve: {refused}", file=sys.stderr)
+        return 2
+    except OSError as cannot:
+        print(f"buko serve: cannot listen on {host}:{args.port}: {cannot.strerror or cannot}", file=sys.stderr)
+        return 1
+
+
+def _admin(args, settings: Settings) -> int:
+    from buko.entrypoints.cli_admin import create_admin, read_password
+
+    try:
+        print(asyncio.run(create_admin(settings, args.email, args.name, read_password)))
+    except DomainError as refused:
+        print(f"buko admin: {refused}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _worker(args, settings: Settings) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -27,6 +28,10 @@ class FileArtifactStore(ArtifactStore):
     async def find(self, book_id: str, name: str) -> str | None:
         path = self._path(book_id, name)
         return str(path) if await asyncio.to_thread(path.is_file) else None
+
+    async def remove_all(self, book_id: str) -> None:
+        folder = self._path(book_id, "x").parent
+        await asyncio.to_thread(shutil.rmtree, folder, True)
 
     async def put(self, book_id: str, name: str, data: bytes) -> str:
         path = self._path(book_id, name)

@@ -49,6 +49,14 @@ class InProcessLiveEvents(LiveEvents):
         channel = self._channels.get(book_id)
         return (channel.epoch, channel.seq) if channel and channel.seq else ("", 0)
 
+    async def buffered(self, book_id: str, after: int = 0, upto: int | None = None) -> list[dict]:
+        """Buffered events with `after` < seq (<= `upto`), in order. The web process's live hub
+        (adapters/live/hub.py) reads backlogs with it, as it does RedisLiveEvents.buffered."""
+        channel = self._channels.get(book_id)
+        if channel is None:
+            return []
+        return [e for e in channel.buffer if e["seq"] > after and (upto is None or e["seq"] <= upto)]
+
     async def subscribe(self, book_id: str, after: int = 0, epoch: str | None = None) -> AsyncIterator[dict]:
         channel = self._channels.setdefault(book_id, _Channel())
         listener: asyncio.Queue = asyncio.Queue()

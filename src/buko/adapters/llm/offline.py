@@ -119,7 +119,8 @@ class OfflineDemoWriter(LanguageModel):
                     await asyncio.sleep(len(text.split()) / self.words_per_second)
         titles = ", ".join(p.title for p in request.chunk.parts)
         summary = (request.summary_so_far + f" Ch. {request.chunk.chapter_number}: {titles}.").strip()[-1500:]
-        return ChunkResult("".join(pieces).strip() + "\n", Usage(calls=1), summary)
+        # Exactly what was streamed: watchers must end up with the stored text, character for character.
+        return ChunkResult("".join(pieces), Usage(calls=1), summary)
 
     @staticmethod
     def _sentence(rng: random.Random, lang: str, keys: list[str]) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from buko.adapters.persistence.tables import (
+    api_tokens,
     book_from_rows,
     book_row,
     books,
@@ -16,12 +17,26 @@ from buko.adapters.persistence.tables import (
     chunks,
     subscription_from_row,
     subscription_row,
+    session_from_row,
+    session_row,
+    sessions,
     subscriptions,
+    token_from_row,
+    token_row,
     user_from_row,
     user_row,
     users,
 )
-from buko.application.ports import BookRepository, DuplicateKey, SubscriptionRepository, UserRepository
+from buko.application.ports import (
+    ApiTokenRepository,
+    BookRepository,
+    BookSummary,
+    DuplicateKey,
+    SessionRepository,
+    SubscriptionRepository,
+    UserRepository,
+)
+from buko.domain.accounts.credentials import ApiToken, Session
 from buko.domain.accounts.user import User
 from buko.domain.billing.plans import Subscription
 from buko.domain.books.book import Book
@@ -149,6 +164,51 @@ class SqlAlchemyBookRepository(BookRepository):
         )
         return (await self.session.execute(query)).scalar_one()
 
+    async def owner_of(self, book_id: str) -> str | None:
+        query = sa.select(books.c.owner_id).where(books.c.id == book_id)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def summaries(self, *, owner_id: str | None = None, status: str | None = None,
+                        offset: int = 0, limit: int = 20) -> tuple[list[BookSummary], int]:
+        conditions = []
+        if owner_id is not None:
+            conditions.append(books.c.owner_id == owner_id)
+        if status is not None:
+            conditions.append(books.c.status == status)
+        total = (await self.session.execute(
+            sa.select(sa.func.count()).select_from(books).where(*conditions)
+        )).scalar_one()
+        done = chunks.c.status == "done"
+        per_book = (
+            sa.select(
+                chunks.c.book_id,
+                sa.func.sum(sa.case((done, chunks.c.actual_words), else_=0)).label("words"),
+                sa.func.sum(sa.case((done, 1), else_=0)).label("done"),
+                sa.func.count().label("total"),
+                sa.func.sum(chunks.c.usage["cost_usd"].as_float()).label("cost"),
+            )
+            .group_by(chunks.c.book_id)
+            .subquery()
+        )
+        query = (
+            sa.select(books.c.id, books.c.owner_id, books.c.status, books.c.brief, books.c.architecture,
+                      books.c.demo, books.c.failure, books.c.created_at, books.c.updated_at,
+                      books.c.planning_usage, per_book.c.words, per_book.c.done, per_book.c.total, per_book.c.cost)
+            .select_from(books.outerjoin(per_book, per_book.c.book_id == books.c.id))
+            .where(*conditions)
+            .order_by(books.c.created_at.desc(), books.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        rows = (await self.session.execute(query)).mappings()
+        return [_summary(row) for row in rows], total
+
+    async def delete(self, book_id: str) -> None:
+        await self.session.execute(sa.delete(chunks).where(chunks.c.book_id == book_id))
+        await self.session.execute(sa.delete(books).where(books.c.id == book_id))
+        self._known.pop(book_id, None)
+        self.seen = {b for b in self.seen if b.id != book_id}
+
 
 class SqlAlchemyUserRepository(UserRepository):
     """Users; emails are unique (the database enforces it at commit)."""
@@ -172,29 +232,84 @@ class SqlAlchemyUserRepository(UserRepository):
         row = (await self.session.execute(sa.select(users).where(condition))).mappings().one_or_none()
         return user_from_row(row) if row else None
 
+    async def save(self, user: User) -> None:
+        values = {k: v for k, v in user_row(user).items() if k not in ("id", "created_at")}
+        try:
+            await self.session.execute(sa.update(users).where(users.c.id == user.id).values(**values))
+        except sa.exc.IntegrityError as taken:
+            raise DuplicateKey(f"{user.email} is already registered") from taken
 
-class SqlAlchemySubscriptionRepository(SubscriptionRepository):
-    """One subscription per user; `save` inserts or replaces it."""
+    async def search(self, text: str = "", offset: int = 0, limit: int = 20) -> tuple[list[User], int]:
+        conditions = []
+        if text.strip():
+            pattern = "%" + text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conditions.append(sa.or_(users.c.email.like(pattern, escape="\\"),
+                                     sa.func.lower(users.c.name).like(pattern, escape="\\")))
+        total = (await self.session.execute(sa.select(sa.func.count()).select_from(users).where(*conditions))).scalar_one()
+        rows = await self.session.execute(
+            sa.select(users).where(*conditions).order_by(users.c.created_at.desc(), users.c.id).offset(offset).limit(limit)
+        )
+        return [user_from_row(row) for row in rows.mappings()], total
 
+
+class SqlAlchemySessionRepository(SessionRepository):
     def __init__(self, session: AsyncSession):
         self.session = session
 
-    async def get_for_user(self, user_id: str) -> Subscription | None:
-        query = sa.select(subscriptions).where(subscriptions.c.user_id == user_id)
-        row = (await self.session.execute(query)).mappings().one_or_none()
-        return subscription_from_row(row) if row else None
+    async def add(self, login: Session) -> None:
+        await self.session.execute(sa.insert(sessions).values(**session_row(login)))
 
-    async def save(self, subscription: Subscription) -> None:
-        values = subscription_row(subscription)
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(subscriptions).values(**values)
-        await self.session.execute(
-            insert.on_conflict_do_update(
-                index_elements=[subscriptions.c.user_id],
-                set_={k: insert.excluded[k] for k in values if k != "user_id"},
-            )
-        )
+    async def get(self, secret_hash: str) -> Session | None:
+        query = sa.select(sessions).where(sessions.c.secret_hash == secret_hash)
+        row = (await self.session.execute(query)).mappings().one_or_none()
+        return session_from_row(row) if row else None
+
+    async def remove(self, secret_hash: str) -> None:
+        await self.session.execute(sa.delete(sessions).where(sessions.c.secret_hash == secret_hash))
+
+    async def remove_all_for(self, user_id: str) -> None:
+        await self.session.execute(sa.delete(sessions).where(sessions.c.user_id == user_id))
+
+
+class SqlAlchemyApiTokenRepository(ApiTokenRepository):
+    def __init__(self, session: AsyncSession):
+        self.session = session
+
+    async def add(self, token: ApiToken) -> None:
+        await self.session.execute(sa.insert(api_tokens).values(**token_row(token)))
+
+    async def by_secret(self, secret_hash: str) -> ApiToken | None:
+        query = sa.select(api_tokens).where(api_tokens.c.secret_hash == secret_hash)
+        row = (await self.session.execute(query)).mappings().one_or_none()
+        return token_from_row(row) if row else None
+
+    async def list_for(self, user_id: str) -> list[ApiToken]:
+        query = sa.select(api_tokens).where(api_tokens.c.user_id == user_id).order_by(api_tokens.c.created_at.desc())
+        return [token_from_row(row) for row in (await self.session.execute(query)).mappings()]
+
+    async def save(self, token: ApiToken) -> None:
+        values = {k: v for k, v in token_row(token).items() if k != "id"}
+        await self.session.execute(sa.update(api_tokens).where(api_tokens.c.id == token.id).values(**values))
+
+
+# SqlAlchemySubscriptionRepository lives in billing_repositories.py (with the other billing stores).
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _summary(row) -> BookSummary:
+    architecture, brief = row["architecture"], row["brief"]
+    if architecture:
+        title = architecture.get("title", "")
+        target = sum(int(s.get("words", 0)) for c in architecture.get("chapters", ()) for s in c.get("sections", ()))
+    else:
+        title, target = brief.get("idea", "")[:80], int(brief.get("target_words", 0))
+    return BookSummary(
+        id=row["id"], owner_id=row["owner_id"], title=title, status=row["status"],
+        language=brief.get("language", "en"), words_written=int(row["words"] or 0), target_words=target,
+        chunks_done=int(row["done"] or 0), chunks_total=int(row["total"] or 0),
+        cost_usd=round(float(row["cost"] or 0) + float((row["planning_usage"] or {}).get("cost_usd", 0)), 6),
+        demo=row["demo"], failure=row["failure"], created_at=row["created_at"], updated_at=row["updated_at"],
+    )

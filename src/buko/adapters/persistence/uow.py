@@ -4,9 +4,17 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from buko.adapters.persistence.repositories import (
+    SqlAlchemyApiTokenRepository,
     SqlAlchemyBookRepository,
-    SqlAlchemySubscriptionRepository,
+    SqlAlchemySessionRepository,
     SqlAlchemyUserRepository,
+)
+from buko.adapters.persistence.billing_repositories import (
+    SqlAlchemyGatewayPlanRepository,
+    SqlAlchemyInvoiceRepository,
+    SqlAlchemyMailOutbox,
+    SqlAlchemyPaymentEventRepository,
+    SqlAlchemySubscriptionRepository,
 )
 from buko.application.ports import UnitOfWork
 
@@ -29,6 +37,12 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.books = SqlAlchemyBookRepository(self.session)
         self.users = SqlAlchemyUserRepository(self.session)
         self.subscriptions = SqlAlchemySubscriptionRepository(self.session)
+        self.sessions = SqlAlchemySessionRepository(self.session)
+        self.tokens = SqlAlchemyApiTokenRepository(self.session)
+        self.payment_events = SqlAlchemyPaymentEventRepository(self.session)
+        self.invoices = SqlAlchemyInvoiceRepository(self.session)
+        self.gateway_plans = SqlAlchemyGatewayPlanRepository(self.session)
+        self.outbox = SqlAlchemyMailOutbox(self.session)
         return self
 
     async def __aexit__(self, *exc_info) -> None:

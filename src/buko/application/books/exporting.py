@@ -44,7 +44,7 @@ class ExportBookHandler:
     ):
         self.uow, self.exporters, self.cover, self.artifacts = uow, exporters, cover, artifacts
 
-    async def __call__(self, cmd: ExportBook) -> str:
+    async def _target(self, cmd: ExportBook) -> tuple[Exporter, Manuscript, str]:
         exporter = self.exporters.get(cmd.format)
         if exporter is None:
             raise UnsupportedFormat(f"unknown format {cmd.format!r}; use one of {', '.join(sorted(self.exporters))}")
@@ -53,17 +53,25 @@ class ExportBookHandler:
             raise InvalidTransition(f"only a written book can be exported; this one is {book.status.value}")
         manuscript = Manuscript.from_book(book)
         key = content_key(manuscript, exporter, self.cover)
-        name = f"{slugify(manuscript.title)}-{key}.{exporter.extension}"
-        lock = _RENDERING.get(f"{book.id}/{name}")
+        return exporter, manuscript, f"{slugify(manuscript.title)}-{key}.{exporter.extension}"
+
+    async def cached(self, cmd: ExportBook) -> str | None:
+        """The file for the book's current text if it was rendered already, else None (nothing is rendered)."""
+        _exporter, _manuscript, name = await self._target(cmd)
+        return await self.artifacts.find(cmd.book_id, name)
+
+    async def __call__(self, cmd: ExportBook) -> str:
+        exporter, manuscript, name = await self._target(cmd)
+        lock = _RENDERING.get(f"{cmd.book_id}/{name}")
         if lock is None:
-            lock = _RENDERING[f"{book.id}/{name}"] = asyncio.Lock()
+            lock = _RENDERING[f"{cmd.book_id}/{name}"] = asyncio.Lock()
         async with lock:
-            found = await self.artifacts.find(book.id, name)
+            found = await self.artifacts.find(cmd.book_id, name)
             if found:
                 return found
             cover = await asyncio.to_thread(self.cover.render, manuscript)
             data = await asyncio.to_thread(exporter.render, manuscript, cover)
-            return await self.artifacts.put(book.id, name, data)
+            return await self.artifacts.put(cmd.book_id, name, data)
 
 
 def _identity(component: object) -> list[str]:

@@ -33,7 +33,7 @@ class CreateBookHandler(BookUseCase):
         async with self.uow() as uow:
             if await uow.users.get(cmd.owner_id) is None:
                 raise NotFound(f"no user {cmd.owner_id}")
-            plan = effective_plan(await uow.subscriptions.get_for_user(cmd.owner_id))
+            plan = effective_plan(await uow.subscriptions.get_for_user(cmd.owner_id), now)
             started = await uow.books.count_created_since(cmd.owner_id, month_start(now))
             check_quota(plan, started, cmd.brief.target_words)
             book = Book(id=uuid.uuid4().hex, owner_id=cmd.owner_id, brief=cmd.brief, created_at=now)
@@ -51,8 +51,8 @@ class ReviseArchitectureHandler(BookUseCase):
 
 
 class EditArchitectureHandler(BookUseCase):
-    async def __call__(self, cmd: EditArchitecture) -> None:
-        await self.change(cmd.book_id, lambda book: book.edit(cmd.architecture))
+    async def __call__(self, cmd: EditArchitecture) -> int:
+        return await self.change(cmd.book_id, lambda book: book.edit(cmd.architecture, cmd.expected_version))
 
 
 class ApproveArchitectureHandler(BookUseCase):

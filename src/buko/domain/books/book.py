@@ -8,6 +8,7 @@ from enum import StrEnum
 from buko.domain.books import events
 from buko.domain.books.architecture import Architecture
 from buko.domain.books.brief import Brief
+from buko.domain.books.cover import Cover
 from buko.domain.books.budgets import fit_to_target, only_the_total_is_off, scaling_note
 from buko.domain.books.chunks import (
     DEFAULT_CHUNK_CEILING,
@@ -19,7 +20,7 @@ from buko.domain.books.chunks import (
 )
 from buko.domain.books.quality import QualityReport, assess
 from buko.domain.books.usage import Usage, total
-from buko.domain.errors import ChunkBusy, InvalidTransition
+from buko.domain.errors import ChunkBusy, Conflict, InvalidTransition
 
 MAX_LANES = 8
 TAIL_WORDS = 150
@@ -62,6 +63,8 @@ class Book:
     failure: str = ""
     planning_note: str = ""  # what planning changed in the model's answer (budgets scaled to the target)
     quality: QualityReport | None = None  # measured when the book is written
+    architecture_version: int = 0
+    cover: Cover | None = None  # the author's design; None draws the default cover
     events: list[events.Event] = field(default_factory=list, compare=False, repr=False)
 
     # -- planning ---------------------------------------------------------
@@ -85,6 +88,7 @@ class Book:
                 self.planning_note = scaling_note(architecture.words, fitted.words)
                 architecture = fitted
         self.architecture = architecture.validate(self.brief.target_words)
+        self.architecture_version += 1
         self.planning_usage = self.planning_usage + usage
         self.writer, self.demo = writer, demo
         self.status, self.revision_notes = S.PLANNED, ""
@@ -111,15 +115,35 @@ class Book:
         self.status, self.revision_notes = S.PLANNING, notes
         self.events.append(events.PlanningRequested(self.id, notes=notes))
 
-    def edit(self, architecture: Architecture) -> None:
+    def edit(self, architecture: Architecture, expected_version: int | None = None) -> int:
+        """Replace the architecture with the author's edit; returns its new version.
+
+        `expected_version` is the version the author edited: if the architecture changed since
+        (another tab, a revision), the edit is refused with the current one, never applied over it.
+        """
         self._require(S.PLANNED, action="edit")
+        if expected_version is not None and expected_version != self.architecture_version:
+            raise Conflict(
+                f"the architecture changed since version {expected_version} (it is now version "
+                f"{self.architecture_version}); reload it and apply your edit again",
+                {"version": self.architecture_version,
+                 "architecture": self.architecture.as_dict() if self.architecture else None},
+            )
         self.architecture = architecture.validate(self.brief.target_words)
+        self.architecture_version += 1
+        return self.architecture_version
 
     def approve(self, ceiling: int = DEFAULT_CHUNK_CEILING) -> None:
         self._require(S.PLANNED, action="approve")
         self.chunks = plan_chunks(self.architecture, ceiling)
         self.status = S.APPROVED
         self.events.append(events.ArchitectureApproved(self.id, len(self.chunks)))
+
+    def design_cover(self, cover: Cover) -> None:
+        """The author's cover: once the book has an architecture, at any stage (exports follow it)."""
+        if self.architecture is None:
+            raise InvalidTransition(f"book {self.id} has no architecture yet: design its cover once it is planned")
+        self.cover = cover
 
     # -- writing ----------------------------------------------------------
     def start_writing(self, lanes: int = 1, now: datetime | None = None) -> list[int]:
@@ -236,6 +260,25 @@ class Book:
                 chunk.status = ChunkStatus.PENDING
         self.status, self.failure = S.FAILED, reason
         self.events.append(events.BookFailed(self.id, reason))
+
+    def regenerate_chunk(self, index: int) -> None:
+        """Write one finished chunk again; the chunks after it keep their text.
+
+        Only a written (or stopped) book's finished chunk: the book goes back to `writing` for
+        that one chunk and is `written` again when it is done. What the old text cost stays counted.
+        """
+        if self.status not in (S.WRITTEN, S.FAILED, S.CANCELLED) or not self.chunks:
+            self._refuse("regenerate a chunk of")
+        if not 0 <= index < len(self.chunks):
+            raise InvalidTransition(f"this book has chunks 0 to {len(self.chunks) - 1}; there is no chunk {index}")
+        chunk = self.chunks[index]
+        if not chunk.done:
+            raise InvalidTransition(f"chunk {index} is not written yet: resume the book to write it")
+        chunk.text, chunk.actual_words, chunk.summary = "", 0, ""
+        chunk.status, chunk.lease_owner, chunk.lease_until, chunk.attempts = ChunkStatus.PENDING, "", None, 0
+        self.status, self.failure, self.lanes = S.WRITING, "", 1
+        self.events.append(events.ChunkRegenerating(self.id, index))
+        self._queue(index)
 
     def cancel(self) -> None:
         if self.status not in (S.DRAFT, S.PLANNING, S.PLANNED, S.APPROVED, S.WRITING):

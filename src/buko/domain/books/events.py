@@ -38,6 +38,12 @@ class ChunkQueued(Event):
 
 
 @dataclass(frozen=True)
+class ChunkRegenerating(Event):
+    book_id: str
+    index: int
+
+
+@dataclass(frozen=True)
 class ChunkWritten(Event):
     book_id: str
     index: int

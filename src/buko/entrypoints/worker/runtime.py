@@ -17,7 +17,8 @@ IN_PROCESS_GRACE = 30.0
 
 
 @asynccontextmanager
-async def running(container: Container, *, migrate: bool = True) -> AsyncIterator[Container]:
+async def running(container: Container, *, migrate: bool = True, grace: float = IN_PROCESS_GRACE
+                  ) -> AsyncIterator[Container]:
     engine = container.core.engine()
     started, finished = [], False
     try:
@@ -35,7 +36,7 @@ async def running(container: Container, *, migrate: bool = True) -> AsyncIterato
         for broker in started:
             if finished and isinstance(broker, InMemoryBroker):  # queued exports and mail may finish first
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(broker.wait_all()), IN_PROCESS_GRACE)
+                    await asyncio.wait_for(asyncio.shield(broker.wait_all()), grace)
             await asyncio.shield(broker.shutdown())
         await container.gateways.llm().aclose()
         await engine.dispose()

@@ -1,0 +1,148 @@
+"""Logging in and out, browser sessions, and who is asking (session cookie or API token)."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from buko.application.commands import ChangePassword, LogIn, UpdateProfile
+from buko.application.ports import Clock, PasswordHasher, UnitOfWork
+from buko.domain.accounts.credentials import SESSION_LIFETIME, TOKEN_PREFIX, Session
+from buko.domain.accounts.user import User, check_password
+from buko.domain.errors import Forbidden, NotFound, Unauthenticated
+
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+BAD_LOGIN = "email or password is not correct"
+
+
+def digest(secret: str) -> str:
+    """Secrets are random and long: a plain SHA-256 is the right way to store them (not a slow hash)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    user: User
+    session_secret: str
+    csrf_token: str
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who made a request, and how: a session must show its CSRF token for changes, a token need not."""
+
+    user: User
+    session: Session | None = None
+
+    @property
+    def via_session(self) -> bool:
+        return self.session is not None
+
+
+class AccountService:
+    """Use cases of one's own account (the hash work runs off the event loop)."""
+
+    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, hasher: PasswordHasher,
+                 session_lifetime: timedelta = SESSION_LIFETIME):
+        self.uow, self.clock, self.hasher, self.lifetime = uow, clock, hasher, session_lifetime
+        self._dummy_hash: str | None = None
+
+    async def log_in(self, cmd: LogIn) -> LoggedIn:
+        """A new session. The answer never tells whether the email exists (and takes as long)."""
+        async with self.uow() as uow:
+            user = await uow.users.get_by_email(cmd.email.strip().lower())
+        if user is None or not user.password_hash:
+            await asyncio.to_thread(self.hasher.verify, await self._dummy(), cmd.password)
+            raise Unauthenticated(BAD_LOGIN)
+        if not await asyncio.to_thread(self.hasher.verify, user.password_hash, cmd.password):
+            raise Unauthenticated(BAD_LOGIN)
+        if user.suspended:
+            raise Forbidden("this account is suspended; write to support to have it restored")
+        rehash = self.hasher.needs_rehash(user.password_hash)
+        if rehash:
+            user.password_hash = await asyncio.to_thread(self.hasher.hash, cmd.password)
+        return await self._open_session(user, rehashed=rehash)
+
+    async def _open_session(self, user: User, rehashed: bool = False) -> LoggedIn:
+        secret, csrf, now = secrets.token_urlsafe(32), secrets.token_urlsafe(24), self.clock.now()
+        async with self.uow() as uow:
+            await uow.sessions.add(Session(digest(secret), user.id, csrf, now, now + self.lifetime))
+            if rehashed:
+                await uow.users.save(user)
+            await uow.commit()
+        return LoggedIn(user, secret, csrf)
+
+    async def log_out(self, session_secret: str) -> None:
+        async with self.uow() as uow:
+            await uow.sessions.remove(digest(session_secret))
+            await uow.commit()
+
+    async def by_session(self, session_secret: str) -> Caller:
+        now = self.clock.now()
+        async with self.uow() as uow:
+            session = await uow.sessions.get(digest(session_secret))
+            if session is None:
+                raise Unauthenticated("not logged in")
+            if not session.live_at(now):
+                await uow.sessions.remove(session.secret_hash)
+                await uow.commit()
+                raise Unauthenticated("your session has expired; log in again")
+            user = await uow.users.get(session.user_id)
+        return Caller(_usable(user), session)
+
+    async def by_token(self, token: str) -> Caller:
+        if not token.startswith(TOKEN_PREFIX):
+            raise Unauthenticated("not a Buko API token")
+        now = self.clock.now()
+        async with self.uow() as uow:
+            found = await uow.tokens.by_secret(digest(token))
+            if found is None or not found.active:
+                raise Unauthenticated("this API token is not valid (revoked or unknown)")
+            user = await uow.users.get(found.user_id)
+            if found.last_used_at is None or now - found.last_used_at > TOKEN_TOUCH_INTERVAL:
+                await uow.tokens.save(replace(found, last_used_at=now))  # not on every request: writes cost
+                await uow.commit()
+        return Caller(_usable(user))
+
+    async def change_password(self, cmd: ChangePassword) -> LoggedIn:
+        """Every session of the account ends; the caller gets a fresh one."""
+        async with self.uow() as uow:
+            user = await uow.users.get(cmd.user_id)
+        if user is None:
+            raise NotFound("no such user")
+        if not user.password_hash or not await asyncio.to_thread(self.hasher.verify, user.password_hash, cmd.current):
+            raise Forbidden("the current password is not correct")
+        check_password(cmd.new, user.email)
+        user.password_hash = await asyncio.to_thread(self.hasher.hash, cmd.new)
+        async with self.uow() as uow:
+            await uow.users.save(user)
+            await uow.sessions.remove_all_for(user.id)
+            await uow.commit()
+        return await self._open_session(user)
+
+    async def update_profile(self, cmd: UpdateProfile) -> User:
+        async with self.uow() as uow:
+            user = await uow.users.get(cmd.user_id)
+            if user is None:
+                raise NotFound("no such user")
+            changed = User(**{**vars(user), **{k: v for k, v in (("name", cmd.name), ("locale", cmd.locale))
+                                               if v is not None}})
+            await uow.users.save(changed)
+            await uow.commit()
+        return changed
+
+    async def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = await asyncio.to_thread(self.hasher.hash, secrets.token_urlsafe(16))
+        return self._dummy_hash
+
+
+def _usable(user: User | None) -> User:
+    if user is None:
+        raise Unauthenticated("this account no longer exists")
+    if user.suspended:
+        raise Forbidden("this account is suspended")
+    return user

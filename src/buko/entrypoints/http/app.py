@@ -1,0 +1,86 @@
+"""The Quart app factory: the API, the live socket, the pages; errors as JSON; security headers."""
+from __future__ import annotations
+
+import contextlib
+
+from quart import Quart, request
+from quart_schema import Info, QuartSchema
+
+from buko.bootstrap import Container, build_container
+from buko.entrypoints.http import auth
+from buko.entrypoints.http.api import accounts, admin, books, docs, health
+from buko.entrypoints.http.errors import register_error_handlers
+from buko.entrypoints.http.ws import SocketRegistry, register_socket
+from buko.entrypoints.worker.runtime import running
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "font-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; frame-ancestors 'none'; "
+       "base-uri 'self'; form-action 'self'")
+WIRED = [accounts, admin, books]
+SHUTDOWN_GRACE = 3.0  # queued exports and mail get this long to finish when the server stops
+
+
+def create_app(container: Container | None = None) -> Quart:
+    container = container or build_container()
+    settings = container.settings()
+    app = Quart(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=settings.http_max_body_bytes, JSON_SORT_KEYS=False)
+    QuartSchema(
+        app, openapi_path="/openapi.json", swagger_ui_path=None, redoc_ui_path=None, scalar_ui_path=None,
+        conversion_preference="pydantic",
+        info=Info(title="Buko API", version="1.0",
+                  description="Plan, write, watch and export books. Authenticate with a session cookie "
+                              "(browsers: send X-CSRF-Token on changes) or `Authorization: Bearer <API token>`."),
+        security_schemes={"token": {"type": "http", "scheme": "bearer"},
+                          "session": {"type": "apiKey", "in_": "cookie", "name": auth.SESSION_COOKIE}},
+        security=[{"token": []}, {"session": []}],
+    )
+    app.extensions["buko_container"] = container
+    app.extensions["buko_sockets"] = SocketRegistry()
+    container.wire(modules=WIRED)
+    for blueprint in (health.bp, docs.bp, accounts.bp, books.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    register_socket(app)
+    register_error_handlers(app)
+    _register_pages(app)
+    app.before_request(auth.authenticate_request)
+    app.after_request(_security_headers)
+    stack = contextlib.AsyncExitStack()
+
+    @app.before_serving
+    async def start() -> None:
+        await stack.enter_async_context(running(container, grace=SHUTDOWN_GRACE))
+        hub = container.gateways.hub()
+        await hub.start()
+        stack.push_async_callback(hub.stop)
+
+    @app.after_serving
+    async def stop() -> None:
+        await stack.aclose()
+
+    return app
+
+
+def _register_pages(app: Quart) -> None:
+    """The author's web pages, when this build has them (entrypoints/http/pages)."""
+    try:
+        from buko.entrypoints.http.pages import register_pages
+    except ImportError:
+        @app.get("/")
+        @auth.public
+        async def home():
+            return ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Buko</title></head>'
+                    '<body><h1>Buko</h1><p>The web pages are not part of this build; the API is: '
+                    '<a href="/docs">/docs</a>.</p></body></html>')
+        return
+    register_pages(app)
+
+
+async def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,62 @@
+"""`buko serve`: the web app under hypercorn, one process or several workers."""
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from hypercorn.asyncio import serve as hypercorn_serve
+from hypercorn.config import Config
+
+from buko.config import Settings
+
+
+class ServeRefused(Exception):
+    """The settings cannot serve what was asked; the message says what to change."""
+
+
+def hypercorn_config(settings: Settings, host: str, port: int, workers: int) -> Config:
+    config = Config()
+    config.bind = [f"{host}:{port}"]
+    config.workers = workers
+    config.accesslog = None
+    config.websocket_ping_interval = settings.ws_ping_interval
+    config.graceful_timeout = 5
+    config.keep_alive_timeout = 75
+    return config
+
+
+def check(settings: Settings, workers: int) -> None:
+    if workers > 1 and not settings.redis_url:
+        raise ServeRefused("--workers above 1 needs REDIS_URL: without it queues and live events live in one "
+                           "process, so the other workers' sockets would never see a book being written")
+    if workers > 1 and not settings.database_url:
+        raise ServeRefused("--workers above 1 needs DATABASE_URL (PostgreSQL): SQLite serialises every writer")
+
+
+def run(settings: Settings, host: str, port: int, workers: int, announce) -> int:
+    check(settings, workers)
+    config = hypercorn_config(settings, host, port, workers)
+    if workers > 1:
+        from hypercorn.run import run as run_workers
+
+        config.application_path = "buko.entrypoints.http.asgi:app"
+        announce()
+        return run_workers(config)
+
+    from buko.entrypoints.http.app import create_app
+
+    app = create_app()
+
+    @app.before_serving
+    async def ready() -> None:  # after the app's own start-up: migrations done, queues running
+        announce()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await hypercorn_serve(app, config, shutdown_trigger=stop.wait)
+
+    asyncio.run(main())
+    return 0

@@ -1,0 +1,217 @@
+"""/ws/books/<id>: a snapshot of the book, then its live events, each with its sequence number.
+
+Protocol (JSON text frames):
+- connect with `?after=SEQ` (and `&epoch=E` as last seen) to resume: the server answers
+  {"type": "resumed", "after": SEQ} and sends exactly the missing events; when it cannot (the
+  buffer moved on, or the live stream was reset) it sends a fresh snapshot instead.
+- without `after`: {"type": "snapshot", "seq", "epoch", "book": {...}, "chunks": [...],
+  "partial": {index: text so far}} then the events after `seq`.
+- events: status, planning, waiting, chunk_started, delta, chunk_restarted, chunk_done,
+  progress, usage, error — each with "seq".
+- the server sends {"type": "ping"} every BUKO_WS_PING_INTERVAL; answer {"type": "pong"}
+  within BUKO_WS_PING_TIMEOUT or the socket is closed.
+- errors: {"type": "error", "error": {"code", "message", "details"}} then a close with code
+  4401 (unauthenticated), 4403 (forbidden, suspended), 4404 (not yours / no such book),
+  4408 (too slow or no pong: resume with after=), 4409 (resync), 1011 (server error).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+
+from quart import Quart, current_app, websocket
+
+from buko.adapters.live.hub import Lagging
+from buko.domain.errors import DomainError, Forbidden, NotFound, Unauthenticated
+from buko.entrypoints.http.auth import identify
+from buko.entrypoints.http.errors import error_body
+from buko.entrypoints.http.live_view import BookView
+
+log = logging.getLogger(__name__)
+CLOSE = {Unauthenticated: 4401, Forbidden: 4403, NotFound: 4404}
+
+
+class SocketRegistry:
+    """This process's open sockets by user, so a suspension closes them at once."""
+
+    def __init__(self) -> None:
+        self.by_user: dict[str, set[asyncio.Queue]] = {}
+
+    @property
+    def count(self) -> int:
+        return sum(len(s) for s in self.by_user.values())
+
+    def add(self, user_id: str) -> asyncio.Queue:
+        inbox: asyncio.Queue = asyncio.Queue()
+        self.by_user.setdefault(user_id, set()).add(inbox)
+        return inbox
+
+    def remove(self, user_id: str, inbox: asyncio.Queue) -> None:
+        group = self.by_user.get(user_id, set())
+        group.discard(inbox)
+        if not group:
+            self.by_user.pop(user_id, None)
+
+    async def close_user(self, user_id: str, reason: str) -> None:
+        for inbox in tuple(self.by_user.get(user_id, ())):
+            inbox.put_nowait(reason)
+
+
+class Closing(Exception):
+    def __init__(self, code: int, error: str, message: str, details: dict | None = None):
+        super().__init__(message)
+        self.code, self.error, self.details = code, error, details or {}
+
+
+def register_socket(app: Quart) -> None:
+    @app.websocket("/ws/books/<book_id>")
+    async def book_socket(book_id: str):
+        container = current_app.extensions["buko_container"]
+        settings = container.settings()
+        await websocket.accept()
+        try:
+            who = await _authorize(container, book_id)
+        except DomainError as refused:
+            await _close(CLOSE.get(type(refused), 4403), refused.code, str(refused))
+            return
+        registry: SocketRegistry = current_app.extensions["buko_sockets"]
+        inbox = registry.add(who.user.id)
+        try:
+            await _serve(container, settings, who, book_id, inbox)
+        except Closing as closing:
+            await _close(closing.code, closing.error, str(closing), closing.details)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("websocket of book %s failed", book_id)
+            await _close(1011, "internal_error", "something went wrong on our side; reconnect with after=")
+        finally:
+            registry.remove(who.user.id, inbox)
+
+
+async def _authorize(container, book_id: str):
+    who = await identify(websocket.headers, websocket.cookies)
+    if who is None:
+        raise Unauthenticated("log in, or send an API token as `Authorization: Bearer …`")
+    if who.via_session and not _same_origin():
+        raise Forbidden("a browser socket must come from Buko's own pages")
+    await container.use_cases.queries().require_book(who.user, book_id)
+    return who
+
+
+def _same_origin() -> bool:
+    origin = websocket.headers.get("Origin")
+    if not origin:
+        return True
+    host = websocket.headers.get("Host", "")
+    return origin.split("://", 1)[-1].rstrip("/") == host
+
+
+async def _close(code: int, error: str, message: str, details: dict | None = None) -> None:
+    with contextlib.suppress(Exception):
+        await websocket.send(json.dumps({"type": "error", **error_body(error, message, details)}))
+        await websocket.close(code, error[:120])
+
+
+def _int_arg(name: str) -> int | None:
+    raw = websocket.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 15:
+        raise Closing(4400, "invalid_request", f"`{name}` must be a whole number")
+    return int(raw)
+
+
+async def _serve(container, settings, who, book_id: str, inbox: asyncio.Queue) -> None:
+    after, epoch = _int_arg("after"), websocket.args.get("epoch")
+    hub = container.gateways.hub()
+    queries = container.use_cases.queries()
+    async with hub.watch(book_id, after or 0) as watch:
+        view = BookView(await queries.book(book_id))
+        current_epoch = (await container.gateways.live().position(book_id))[0]
+        resumable = after is not None and (epoch is None or epoch == current_epoch) and _covers(watch.backlog, after)
+        if resumable:
+            await websocket.send(json.dumps({"type": "resumed", "after": after, "epoch": current_epoch}))
+        else:
+            if after:  # the whole buffer is needed to rebuild the chunks in progress
+                watch.backlog = await hub.source.buffered(book_id, 0)
+            for event in watch.backlog:
+                view.fold(event)
+            watch.last = watch.backlog[-1]["seq"] if watch.backlog else 0
+            watch.backlog = []
+            await websocket.send(json.dumps(view.snapshot(watch.last, current_epoch)))
+        pump = asyncio.create_task(_pump(watch, view, queries, book_id))
+        talk = asyncio.create_task(_listen(settings))
+        kicked = asyncio.create_task(inbox.get())
+        recheck = asyncio.create_task(_recheck(who, settings))
+        tasks = [pump, talk, kicked, recheck]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finished = done.pop()
+        if finished is kicked:
+            raise Closing(4403, kicked.result(), "this account was suspended")
+        finished.result()  # re-raises Closing from the pump, the listener or the recheck
+
+
+def _covers(backlog: list[dict], after: int) -> bool:
+    return not backlog or backlog[0].get("seq") == after + 1
+
+
+async def _pump(watch, view: BookView, queries, book_id: str) -> None:
+    try:
+        async for event in watch.events():
+            book = await queries.book(book_id) if view.needs_usage(event) else None
+            if book is not None:
+                view.refresh(book)
+            for outgoing in view.translate(event):
+                await websocket.send(json.dumps(outgoing))
+            if book is not None:
+                await websocket.send(json.dumps(view.usage(book, event["seq"])))
+            if event.get("type") == "resync":
+                raise Closing(4409, "resync", "the live stream was reset: reconnect without after= for a snapshot")
+    except Lagging as behind:
+        raise Closing(4408, "too_slow", f"you fell behind: reconnect with after={behind.last_seq}",
+                      {"after": behind.last_seq}) from None
+
+
+async def _listen(settings) -> None:
+    """Pings the client and expects its pongs; ignores anything else it sends."""
+    last_pong = time.monotonic()
+
+    async def ping() -> None:
+        while True:
+            await asyncio.sleep(settings.ws_ping_interval)
+            if time.monotonic() - last_pong > settings.ws_ping_interval + settings.ws_ping_timeout:
+                raise Closing(4408, "ping_timeout", "no pong within the timeout: reconnect with after=")
+            await websocket.send(json.dumps({"type": "ping"}))
+
+    pinger = asyncio.create_task(ping())
+    try:
+        while not pinger.done():
+            receiving = asyncio.create_task(websocket.receive())
+            done, _ = await asyncio.wait([receiving, pinger], return_when=asyncio.FIRST_COMPLETED)
+            if pinger in done:
+                receiving.cancel()
+                pinger.result()
+            with contextlib.suppress(json.JSONDecodeError, TypeError, AttributeError):
+                if json.loads(receiving.result()).get("type") == "pong":
+                    last_pong = time.monotonic()
+    finally:
+        pinger.cancel()
+
+
+async def _recheck(who, settings) -> None:
+    """A suspension or revocation elsewhere (another web process) closes this socket too."""
+    while True:
+        await asyncio.sleep(settings.ws_recheck_seconds)
+        try:
+            await identify(websocket.headers, websocket.cookies)
+        except DomainError as refused:
+            raise Closing(CLOSE.get(type(refused), 4403), refused.code, str(refused)) from None
