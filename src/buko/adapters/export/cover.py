@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from buko.adapters.export import fonts
 from buko.application.ports import CoverRenderer
+from buko.domain.books.cover import LAYOUTS
 from buko.domain.books.manuscript import Manuscript
 
 WIDTH, HEIGHT = 1600, 2560
@@ -69,13 +70,20 @@ class PillowCoverRenderer(CoverRenderer):
     def render(self, manuscript: Manuscript) -> bytes:
         digest = hashlib.sha256(f"{manuscript.title}\n{manuscript.author}".encode()).digest()
         bg, ink, accent = _PALETTES[digest[0] % len(_PALETTES)]
+        motif, title, subtitle, author = digest[1] % 3, manuscript.title, manuscript.subtitle, manuscript.author
+        design = manuscript.cover  # the author's cover design, when there is one
+        family = fonts.sans() if design is not None and design.typography == "sans" else fonts.serif()
+        if design is not None:
+            bg, ink, accent = design.palette
+            motif = LAYOUTS.index(design.layout)
+            title, subtitle, author = design.title, design.subtitle, design.author
         image = Image.new("RGB", (WIDTH, HEIGHT), bg)
         draw = ImageDraw.Draw(image)
-        self._motif(draw, digest[1] % 3, bg, ink, accent)
-        y = self._title(draw, re.sub(r"(?<=\w)'(?=\w)", "’", manuscript.title), ink, accent)
-        if manuscript.subtitle:
-            self._subtitle(draw, manuscript.subtitle, ink, y)
-        self._author(draw, manuscript.author, ink)
+        self._motif(draw, motif, bg, ink, accent)
+        y = self._title(draw, re.sub(r"(?<=\w)'(?=\w)", "’", title), ink, accent, family)
+        if subtitle:
+            self._subtitle(draw, subtitle, ink, y, family)
+        self._author(draw, author, ink, family)
         if manuscript.demo:
             self._demo(draw, accent, bg)
         out = io.BytesIO()
@@ -96,9 +104,10 @@ class PillowCoverRenderer(CoverRenderer):
         draw.rectangle((0, 0, WIDTH, 56), fill=accent)
         draw.rectangle((0, HEIGHT - 56, WIDTH, HEIGHT), fill=accent)
 
-    def _title(self, draw: ImageDraw.ImageDraw, title: str, ink: str, accent: str) -> int:
+    def _title(self, draw: ImageDraw.ImageDraw, title: str, ink: str, accent: str, family=None) -> int:
+        family = family or fonts.serif()
         draw.rectangle((WIDTH / 2 - 200, SAFE_TOP + 60, WIDTH / 2 + 200, SAFE_TOP + 66), fill=accent)
-        font, lines = _fit(title, fonts.serif().file("Regular"), 1200, 1050, range(210, 60, -6))
+        font, lines = _fit(title, family.file("Regular"), 1200, 1050, range(210, 60, -6))
         leading = round(font.size * 1.12)
         top = SAFE_TOP + 200 + max(0, (1050 - leading * len(lines)) // 3)
         for i, line in enumerate(lines):
@@ -107,17 +116,19 @@ class PillowCoverRenderer(CoverRenderer):
         draw.rectangle((WIDTH / 2 - 120, bottom, WIDTH / 2 + 120, bottom + 5), fill=accent)
         return bottom + 80
 
-    def _subtitle(self, draw: ImageDraw.ImageDraw, subtitle: str, ink: str, top: int) -> None:
+    def _subtitle(self, draw: ImageDraw.ImageDraw, subtitle: str, ink: str, top: int, family=None) -> None:
+        family = family or fonts.serif()
         room = max(120, 1880 - top)
-        font, lines = _fit(subtitle, fonts.serif().file("Italic"), 1150, room, range(76, 36, -4))
+        font, lines = _fit(subtitle, family.file("Italic"), 1150, room, range(76, 36, -4))
         leading = round(font.size * 1.25)
         for i, line in enumerate(lines[: max(1, room // leading)]):
             draw.text((WIDTH / 2, top + i * leading), line, font=font, fill=ink, anchor="ma")
 
-    def _author(self, draw: ImageDraw.ImageDraw, author: str, ink: str) -> None:
+    def _author(self, draw: ImageDraw.ImageDraw, author: str, ink: str, family=None) -> None:
+        family = family or fonts.serif()
         text = author.upper()
         for size in range(64, 22, -4):
-            font = _font(fonts.serif().file("Regular"), size)
+            font = _font(family.file("Regular"), size)
             tracking = size * 0.18
             width = font.getlength(text) + tracking * (len(text) - 1)
             if width <= 1250:
