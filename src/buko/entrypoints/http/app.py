@@ -8,15 +8,16 @@ from quart_schema import Info, QuartSchema
 
 from buko.bootstrap import Container, build_container
 from buko.entrypoints.http import auth
-from buko.entrypoints.http.api import accounts, admin, books, docs, health
+from buko.entrypoints.http.api import accounts, admin, billing, books, docs, health, webhooks
 from buko.entrypoints.http.errors import register_error_handlers
+from buko.entrypoints.http.openapi import BukoOpenAPIProvider
 from buko.entrypoints.http.ws import SocketRegistry, register_socket
 from buko.entrypoints.worker.runtime import running
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "font-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; frame-ancestors 'none'; "
        "base-uri 'self'; form-action 'self'")
-WIRED = [accounts, admin, books]
+WIRED = [accounts, admin, books, billing, webhooks]
 SHUTDOWN_GRACE = 3.0  # queued exports and mail get this long to finish when the server stops
 
 
@@ -27,7 +28,7 @@ def create_app(container: Container | None = None) -> Quart:
     app.config.update(MAX_CONTENT_LENGTH=settings.http_max_body_bytes, JSON_SORT_KEYS=False)
     QuartSchema(
         app, openapi_path="/openapi.json", swagger_ui_path=None, redoc_ui_path=None, scalar_ui_path=None,
-        conversion_preference="pydantic",
+        conversion_preference="pydantic", openapi_provider_class=BukoOpenAPIProvider,
         info=Info(title="Buko API", version="1.0",
                   description="Plan, write, watch and export books. Authenticate with a session cookie "
                               "(browsers: send X-CSRF-Token on changes) or `Authorization: Bearer <API token>`."),
@@ -38,7 +39,7 @@ def create_app(container: Container | None = None) -> Quart:
     app.extensions["buko_container"] = container
     app.extensions["buko_sockets"] = SocketRegistry()
     container.wire(modules=WIRED)
-    for blueprint in (health.bp, docs.bp, accounts.bp, books.bp, admin.bp):
+    for blueprint in (health.bp, docs.bp, accounts.bp, books.bp, admin.bp, billing.bp, webhooks.bp):
         app.register_blueprint(blueprint)
     register_socket(app)
     register_error_handlers(app)
