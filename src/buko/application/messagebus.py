@@ -23,9 +23,11 @@ class MessageBus:
         live: LiveEvents,
         uow: Callable[[], UnitOfWork],
         export_formats: tuple[str, ...] = EXPORT_FORMATS,
+        notifier=None,
     ):
         self.queue, self.live, self.uow = queue, live, uow
         self.export_formats = export_formats
+        self.notifier = notifier  # notifications.Notifier: templated mail through the outbox
         self.handlers: dict[type[events.Event], list[Handler]] = {
             events.PlanningRequested: [self._enqueue_planning],
             events.ChunkQueued: [self._enqueue_chunk],
@@ -33,10 +35,15 @@ class MessageBus:
             events.RevisionFailed: [self._announce("revision_failed")],
             events.ArchitectureApproved: [self._announce("approved")],
             events.ChunkWritten: [self._announce("chunk_written")],
-            events.BookWritten: [self._announce("book_written"), self._enqueue_exports, self._mail_author],
+            # Exports are queued before the news goes out, so a follower that hears it finds them queued.
+            events.BookWritten: [self._enqueue_exports, self._announce("book_written"), self._mail_author],
             events.BookFailed: [self._announce("book_failed")],
             events.BookCancelled: [self._announce("book_cancelled")],
         }
+        if notifier is not None:
+            self.handlers[events.BookPlanned].append(self._mail_architecture_ready)
+            written = self.handlers[events.BookWritten]
+            written[written.index(self._mail_author)] = self._mail_book_ready
 
     async def dispatch(self, raised: Iterable[events.Event]) -> None:
         """Run every handler of every event. One failing handler never keeps the others from running:
@@ -78,6 +85,12 @@ class MessageBus:
             await self.live.publish(event.book_id, {"type": kind, **payload})
 
         return publish
+
+    async def _mail_architecture_ready(self, event: events.BookPlanned) -> None:
+        await self.notifier.architecture_ready(event.book_id)
+
+    async def _mail_book_ready(self, event: events.BookWritten) -> None:
+        await self.notifier.book_ready(event.book_id)
 
     async def _mail_author(self, event: events.BookWritten) -> None:
         async with self.uow() as uow:

@@ -6,7 +6,7 @@ from dataclasses import asdict
 from taskiq import AsyncBroker, InMemoryBroker
 from taskiq.kicker import AsyncKicker
 
-from buko.application.commands import QUEUES, Command, ExportBook, PlanBook, SendEmail, WriteChunk
+from buko.application.commands import QUEUES, ApplyPaymentEvent, Command, ExportBook, PlanBook, SendEmail, WriteChunk
 from buko.application.ports import TaskQueue
 
 TASK_NAMES: dict[type[Command], str] = {
@@ -14,6 +14,7 @@ TASK_NAMES: dict[type[Command], str] = {
     WriteChunk: "buko.write_chunk",
     SendEmail: "buko.send_email",
     ExportBook: "buko.export_book",
+    ApplyPaymentEvent: "buko.apply_payment_event",
 }
 
 

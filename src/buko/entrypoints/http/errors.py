@@ -11,6 +11,8 @@ from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
 from buko.application.accounts.registration import EmailTaken
+from buko.application.billing.ports import GatewayUnavailable, WebhookRefused
+from buko.application.notifications import InvalidLink
 from buko.domain.errors import (
     Conflict,
     DomainError,
@@ -31,6 +33,9 @@ STATUS: list[tuple[type[Exception], int]] = [
     (QuotaExceeded, 402),
     (Conflict, 409),
     (EmailTaken, 409),
+    (WebhookRefused, 401),
+    (GatewayUnavailable, 503),
+    (InvalidLink, 400),
     (InvalidTransition, 409),
     (DomainError, 422),
 ]

@@ -17,10 +17,11 @@ from taskiq.receiver import Receiver
 
 from buko.adapters.queue.inspect import QueueInspector
 from buko.adapters.queue.redis_streams import HEARTBEAT_SECONDS
-from buko.application.commands import GENERATION_QUEUE
+from buko.application.commands import EMAIL_QUEUE, GENERATION_QUEUE
 from buko.bootstrap import build_container
 from buko.config import Settings
 from buko.entrypoints.worker.runtime import running
+from buko.entrypoints.worker import billing_duties
 from buko.entrypoints.worker.sweeper import Sweeper
 
 log = logging.getLogger("buko.worker")
@@ -106,6 +107,8 @@ async def serve(settings: Settings, queues: list[str], concurrency: int) -> int:
         helpers = [asyncio.create_task(_heartbeat(inspector, brokers))]
         if GENERATION_QUEUE in brokers:
             helpers.append(asyncio.create_task(Sweeper(container).run()))
+        if EMAIL_QUEUE in brokers:
+            helpers.append(asyncio.create_task(billing_duties.run(container)))
         print(f"buko worker: consuming {', '.join(queues)} with concurrency {concurrency}", flush=True)
         stopped = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([stopped, *listening], return_when=asyncio.FIRST_COMPLETED)

@@ -11,6 +11,7 @@ from buko.adapters.queue.taskiq_queue import TASK_NAMES
 from buko.application.commands import (
     ARCHITECTURE_QUEUE,
     EMAIL_QUEUE,
+    ApplyPaymentEvent,
     GENERATION_QUEUE,
     ExportBook,
     PlanBook,
@@ -59,8 +60,13 @@ def _handed_back() -> None:
         task.uncancel()
 
 
-async def send_email(to: str, subject: str, body: str, uc=TaskiqDepends(use_cases)) -> None:
-    await uc.send_email()(SendEmail(to, subject, body))
+async def send_email(to: str, subject: str, body: str, html: str = "", mail_id: str = "",
+                     uc=TaskiqDepends(use_cases)) -> None:
+    await uc.send_email()(SendEmail(to, subject, body, html, mail_id))
+
+
+async def apply_payment_event(event_row_id: str, uc=TaskiqDepends(use_cases)) -> None:
+    await uc.webhooks().apply(ApplyPaymentEvent(event_row_id))
 
 
 async def export_book(book_id: str, format: str, uc=TaskiqDepends(use_cases)) -> None:
@@ -68,7 +74,7 @@ async def export_book(book_id: str, format: str, uc=TaskiqDepends(use_cases)) ->
 
 
 TASKS = {
-    ARCHITECTURE_QUEUE: [(plan_book, TASK_NAMES[PlanBook])],
+    ARCHITECTURE_QUEUE: [(plan_book, TASK_NAMES[PlanBook]), (apply_payment_event, TASK_NAMES[ApplyPaymentEvent])],
     GENERATION_QUEUE: [(write_chunk, TASK_NAMES[WriteChunk]), (export_book, TASK_NAMES[ExportBook])],
     EMAIL_QUEUE: [(send_email, TASK_NAMES[SendEmail])],
 }

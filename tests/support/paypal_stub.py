@@ -1,0 +1,149 @@
+"""A local stand-in for the subset of PayPal's REST API that Buko uses, with PayPal's webhook
+signature scheme: SHA256withRSA over `<transmission id>|<transmission time>|<webhook id>|<CRC32 of
+the exact event body>`, checked by `POST /v1/notifications/verify-webhook-signature` against the
+certificate at `cert_url` (which must be this server's)."""
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+import zlib
+from datetime import UTC, datetime, timedelta
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from quart import Quart, request
+
+from tests.support.http_stub import LocalServer
+
+CLIENT_ID, CLIENT_SECRET, WEBHOOK_ID = "buko-client", "buko-secret", "WH-BUKO-1"
+
+
+class PayPalStub(LocalServer):
+    def __init__(self):
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.products: dict = {}
+        self.plans: dict = {}
+        self.subscriptions: dict = {}
+        self.calls: list[str] = []
+        super().__init__(self._app())
+
+    # -- what tests do -------------------------------------------------------------------
+    def approve(self, sub_id: str) -> dict:
+        sub = self.subscriptions[sub_id]
+        sub["status"] = "ACTIVE"
+        sub["billing_info"] = {"next_billing_time": _iso(datetime.now(UTC) + timedelta(days=30))}
+        return sub
+
+    def event(self, event_type: str, resource: dict, *, when: datetime | None = None, event_id: str = "") -> bytes:
+        return json.dumps({"id": event_id or f"WH-{uuid.uuid4().hex[:17].upper()}", "event_version": "1.0",
+                           "create_time": _iso(when or datetime.now(UTC)), "resource_type": "subscription",
+                           "event_type": event_type, "summary": event_type, "resource": resource}).encode()
+
+    def sale(self, sub_id: str, total: str = "49.00", currency: str = "USD") -> dict:
+        return {"id": f"SALE-{uuid.uuid4().hex[:10]}", "state": "completed", "billing_agreement_id": sub_id,
+                "amount": {"total": total, "currency": currency},
+                "custom": self.subscriptions[sub_id].get("custom_id", "")}
+
+    def sign(self, body: bytes, *, webhook_id: str = WEBHOOK_ID, when: datetime | None = None,
+             key=None) -> dict[str, str]:
+        transmission_id, sent = str(uuid.uuid4()), _iso(when or datetime.now(UTC))
+        message = f"{transmission_id}|{sent}|{webhook_id}|{zlib.crc32(body)}".encode()
+        signature = (key or self.key).sign(message, padding.PKCS1v15(), hashes.SHA256())
+        return {"PAYPAL-TRANSMISSION-ID": transmission_id, "PAYPAL-TRANSMISSION-TIME": sent,
+                "PAYPAL-TRANSMISSION-SIG": base64.b64encode(signature).decode(), "PAYPAL-AUTH-ALGO": "SHA256withRSA",
+                "PAYPAL-CERT-URL": f"{self.base_url}/v1/notifications/certs/CERT-1", "Content-Type": "application/json"}
+
+    # -- the API -----------------------------------------------------------------------------
+    def _app(self) -> Quart:
+        app = Quart("paypal_stub")
+
+        def authorized() -> bool:
+            return request.headers.get("Authorization", "") == "Bearer A21-stub-token"
+
+        @app.before_request
+        async def record():
+            self.calls.append(f"{request.method} {request.path}")
+            if request.path not in ("/v1/oauth2/token",) and not request.path.startswith("/v1/notifications/certs") \
+                    and not authorized():
+                return {"name": "AUTHENTICATION_FAILURE"}, 401
+
+        @app.post("/v1/oauth2/token")
+        async def token():
+            expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+            form = await request.form
+            if request.headers.get("Authorization") != expected or form.get("grant_type") != "client_credentials":
+                return {"error": "invalid_client"}, 401
+            return {"access_token": "A21-stub-token", "token_type": "Bearer", "expires_in": 32400}
+
+        @app.get("/v1/catalogs/products/<pid>")
+        async def product(pid):
+            return (self.products[pid], 200) if pid in self.products else ({"name": "RESOURCE_NOT_FOUND"}, 404)
+
+        @app.post("/v1/catalogs/products")
+        async def create_product():
+            body = await request.get_json()
+            self.products[body["id"]] = body
+            return body, 201
+
+        @app.get("/v1/billing/plans")
+        async def list_plans():
+            pid = request.args.get("product_id")
+            found = [p for p in self.plans.values() if p["product_id"] == pid]
+            return {"plans": found, "total_items": len(found)}
+
+        @app.post("/v1/billing/plans")
+        async def create_plan():
+            body = await request.get_json()
+            body["id"] = f"P-{uuid.uuid4().hex[:20].upper()}"
+            self.plans[body["id"]] = body
+            return body, 201
+
+        @app.post("/v1/billing/subscriptions")
+        async def create_subscription():
+            body = await request.get_json()
+            if body.get("plan_id") not in self.plans:
+                return {"name": "RESOURCE_NOT_FOUND"}, 404
+            sid = f"I-{uuid.uuid4().hex[:12].upper()}"
+            self.subscriptions[sid] = {"id": sid, "status": "APPROVAL_PENDING", "plan_id": body["plan_id"],
+                                       "custom_id": body.get("custom_id", ""),
+                                       "links": [{"rel": "approve", "href": f"{self.base_url}/checkoutnow?ba_token={sid}"}]}
+            return self.subscriptions[sid], 201
+
+        @app.get("/v1/billing/subscriptions/<sid>")
+        async def get_subscription(sid):
+            return (self.subscriptions[sid], 200) if sid in self.subscriptions else ({"name": "RESOURCE_NOT_FOUND"}, 404)
+
+        @app.post("/v1/billing/subscriptions/<sid>/cancel")
+        async def cancel_subscription(sid):
+            if sid not in self.subscriptions:
+                return {"name": "RESOURCE_NOT_FOUND"}, 404
+            self.subscriptions[sid]["status"] = "CANCELLED"
+            return "", 204
+
+        @app.get("/v1/notifications/certs/<name>")
+        async def cert(name):
+            return self.key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                      serialization.PublicFormat.SubjectPublicKeyInfo)
+
+        @app.post("/v1/notifications/verify-webhook-signature")
+        async def verify():
+            raw = await request.get_data()
+            marker = b'"webhook_event": '
+            head = json.loads(raw[:raw.index(marker)].rstrip(b", ") + b"}")
+            event_bytes = raw[raw.index(marker) + len(marker):-1]
+            ok = head.get("cert_url", "").startswith(self.base_url) and head.get("auth_algo") == "SHA256withRSA"
+            message = f"{head['transmission_id']}|{head['transmission_time']}|{head['webhook_id']}|" \
+                      f"{zlib.crc32(event_bytes)}".encode()
+            try:
+                self.key.public_key().verify(base64.b64decode(head["transmission_sig"]), message,
+                                             padding.PKCS1v15(), hashes.SHA256())
+            except Exception:
+                ok = False
+            return {"verification_status": "SUCCESS" if ok else "FAILURE"}
+
+        return app
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
