@@ -1,0 +1,88 @@
+"""A local stand-in for the subset of MercadoPago's API that Buko uses (preapproval, authorized
+payments), and MercadoPago's webhook signature: `x-signature: ts=<ts>,v1=<HMAC-SHA256 hex>` over
+`id:<data.id>;request-id:<x-request-id>;ts:<ts>;` with the webhook secret."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from quart import Quart, request
+
+from tests.support.http_stub import LocalServer
+
+ACCESS_TOKEN, WEBHOOK_SECRET = "APP_USR-stub", "mp-webhook-secret"
+
+
+class MercadoPagoStub(LocalServer):
+    def __init__(self):
+        self.preapprovals: dict = {}
+        self.charges: dict = {}
+        super().__init__(self._app())
+
+    def set_status(self, pid: str, status: str, modified: datetime | None = None) -> None:
+        p = self.preapprovals[pid]
+        p["status"] = status
+        p["last_modified"] = _iso(modified or datetime.now(UTC))
+        p["next_payment_date"] = _iso(datetime.now(UTC) + timedelta(days=30))
+
+    def charge(self, pid: str, approved: bool = True) -> str:
+        cid = str(uuid.uuid4().int % 10**10)
+        p = self.preapprovals[pid]
+        self.charges[cid] = {"id": int(cid), "preapproval_id": pid, "status": "processed",
+                             "transaction_amount": p["auto_recurring"]["transaction_amount"],
+                             "currency_id": p["auto_recurring"]["currency_id"], "last_modified": _iso(datetime.now(UTC)),
+                             "payment": {"id": int(cid) + 1, "status": "approved" if approved else "rejected"}}
+        return cid
+
+    def notification(self, kind: str, data_id: str, *, secret: str = WEBHOOK_SECRET, ts: int | None = None,
+                     notification_id: str = "") -> tuple[str, dict, bytes]:
+        """(query string, headers, body) of one delivery, signed as MercadoPago signs it."""
+        ts = ts if ts is not None else int(time.time() * 1000)
+        request_id = str(uuid.uuid4())
+        manifest = f"id:{data_id.lower() if data_id.isalnum() else data_id};request-id:{request_id};ts:{ts};"
+        v1 = hmac.new(secret.encode(), manifest.encode(), hashlib.sha256).hexdigest()
+        body = json.dumps({"id": notification_id or str(uuid.uuid4().int)[:12], "type": kind, "action": "updated",
+                           "date_created": _iso(datetime.now(UTC)), "data": {"id": data_id}}).encode()
+        return (f"data.id={data_id}&type={kind}", {"x-signature": f"ts={ts},v1={v1}", "x-request-id": request_id,
+                                                   "Content-Type": "application/json"}, body)
+
+    def _app(self) -> Quart:
+        app = Quart("mercadopago_stub")
+
+        @app.before_request
+        async def authorized():
+            if request.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
+                return {"message": "invalid access token", "status": 401}, 401
+
+        @app.post("/preapproval")
+        async def create():
+            body = await request.get_json()
+            pid = uuid.uuid4().hex[:20]
+            self.preapprovals[pid] = {**body, "id": pid, "status": "pending", "last_modified": _iso(datetime.now(UTC)),
+                                      "init_point": f"{self.base_url}/subscriptions/checkout?preapproval_id={pid}"}
+            return self.preapprovals[pid], 201
+
+        @app.get("/preapproval/<pid>")
+        async def get(pid):
+            return (self.preapprovals[pid], 200) if pid in self.preapprovals else ({"message": "not found"}, 404)
+
+        @app.put("/preapproval/<pid>")
+        async def update(pid):
+            if pid not in self.preapprovals:
+                return {"message": "not found"}, 404
+            self.set_status(pid, (await request.get_json())["status"])
+            return self.preapprovals[pid]
+
+        @app.get("/authorized_payments/<cid>")
+        async def charge(cid):
+            return (self.charges[cid], 200) if cid in self.charges else ({"message": "not found"}, 404)
+
+        return app
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="milliseconds")
