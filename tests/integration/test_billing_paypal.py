@@ -179,3 +179,21 @@ async def _status_is(author, wanted: str):
 async def _with_invoice(author):
     billing = await status(author)
     return billing if billing["invoices"] else None
+
+
+async def test_cli_billing_setup_creates_plans_once(paypal, tmp_path, monkeypatch, capsys):
+    from buko.entrypoints.cli import main
+
+    for name, value in {"PAYPAL_CLIENT_ID": pp.CLIENT_ID, "PAYPAL_CLIENT_SECRET": pp.CLIENT_SECRET,
+                        "PAYPAL_WEBHOOK_ID": pp.WEBHOOK_ID, "PAYPAL_BASE_URL": paypal.base_url,
+                        "BUKO_DATA_DIR": str(tmp_path), "DATABASE_URL": "", "REDIS_URL": ""}.items():
+        monkeypatch.setenv(name, value)
+    import asyncio
+
+    assert await asyncio.to_thread(main, ["billing", "setup"]) == 0
+    plans = dict(paypal.plans)
+    assert await asyncio.to_thread(main, ["billing", "setup"]) == 0
+    assert paypal.plans == plans and len(plans) == 8
+    assert "paypal: 8 plan(s) ready" in capsys.readouterr().out
+    monkeypatch.delenv("PAYPAL_CLIENT_ID")
+    assert await asyncio.to_thread(main, ["billing", "setup"]) == 2

@@ -89,6 +89,9 @@ def parser() -> argparse.ArgumentParser:
     doctor.add_argument("--ping", action="store_true", help="also make one small call to the model API")
     doctor.add_argument("--report", type=Path, default=Path("verification_results.json"),
                         help="where to write the JSON report")
+    from buko.entrypoints import cli_billing
+
+    cli_billing.add_parser(commands)
     return root
 
 
@@ -109,6 +112,14 @@ def main(argv: list[str] | None = None) -> int:
         return _admin(args, settings)
     if args.command == "worker":
         return _worker(args, settings)
+    if args.command == "billing":
+        from buko.entrypoints import cli_billing
+
+        try:
+            return asyncio.run(cli_billing.run(settings, args))
+        except DomainError as refused:
+            print(f"buko billing: {refused}", file=sys.stderr)
+            return 1
     if args.command == "doctor":
         from buko.entrypoints.doctor import run_doctor
 
