@@ -1,7 +1,9 @@
 """What the `buko` subcommands do, on the container built from the settings."""
 from __future__ import annotations
 
+import asyncio
 import shutil
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -25,13 +27,14 @@ from buko.config import Settings
 from buko.domain.books.book import Book, BookStatus
 from buko.domain.books.brief import Brief
 from buko.domain.errors import InvalidBrief
-from buko.entrypoints.progress import Stalled, follow_writing, next_terminal
+from buko.entrypoints.progress import EventPump, Stalled, follow_writing, next_terminal
 from buko.entrypoints.quality_view import show_quality
 from buko.entrypoints.worker.runtime import running
 
 LOCAL_AUTHOR = "author@localhost"
 LOCAL_PLAN = "studio"
 IDLE_SECONDS = 300
+WORKER_EXPORT_WAIT = 300.0
 
 
 async def run(args, settings: Settings) -> int:
@@ -93,7 +96,7 @@ async def _write(container: Container, console: Console, args, brief: Brief) -> 
     await _check_workers(container, console, ARCHITECTURE_QUEUE, GENERATION_QUEUE)
     book_id = await uc.create_book()(CreateBook(owner, brief))
     console.print(f"Book [bold]{book_id}[/]: planning with {llm.name}…")
-    events = live.subscribe(book_id)
+    events = EventPump(live.subscribe(book_id))
     try:
         return await _plan_then_write(container, console, args, book_id, events)
     finally:
@@ -103,7 +106,8 @@ async def _write(container: Container, console: Console, args, brief: Brief) -> 
 async def _plan_then_write(container: Container, console: Console, args, book_id: str, events) -> int:
     """Wait for the architecture, show it, approve it and write the book."""
     try:
-        outcome = await next_terminal(events, {"planned", "revision_failed"}, IDLE_SECONDS, console)
+        outcome = await next_terminal(events, {"planned", "revision_failed"}, IDLE_SECONDS, console,
+                                      reload=_reloader(container, book_id))
     except Stalled as stalled:
         console.print(f"[red]{stalled}[/]; resume later with: buko resume {book_id}")
         return 1
@@ -141,7 +145,11 @@ async def _resume(container: Container, console: Console, args) -> int:
     if book.status is BookStatus.WRITTEN:
         return await _export(container, console, args, book)
     await _check_workers(container, console, ARCHITECTURE_QUEUE, GENERATION_QUEUE)
-    events = container.gateways.live().subscribe(book.id)
+    live = container.gateways.live()
+    # Only what happens from now on: the buffer may still hold the events of an earlier run (an old
+    # `book_failed`), and the stored chunks, not replayed progress, show what is done.
+    epoch, seq = await live.position(book.id)
+    events = EventPump(live.subscribe(book.id, after=seq, epoch=epoch))
     try:
         if book.status is BookStatus.PLANNED:
             return await _approve_then_write(container, console, args, book.id, events)
@@ -158,7 +166,8 @@ async def _resume(container: Container, console: Console, args) -> int:
 async def _finish(container: Container, console: Console, args, book_id: str, events) -> int:
     book = await container.use_cases.queries().book(book_id)
     try:
-        outcome = await follow_writing(book, events, console, args.quiet, IDLE_SECONDS)
+        outcome = await follow_writing(book, events, console, args.quiet, IDLE_SECONDS,
+                                       reload=_reloader(container, book_id))
     except Stalled as stalled:
         console.print(f"[red]{stalled}[/]; resume later with: buko resume {book_id}")
         return 1
@@ -168,11 +177,36 @@ async def _finish(container: Container, console: Console, args, book_id: str, ev
     return await _export(container, console, args, await container.use_cases.queries().book(book_id))
 
 
+def _reloader(container: Container, book_id: str):
+    async def reload() -> Book:
+        return await container.use_cases.queries().book(book_id)
+
+    return reload
+
+
+async def _exported(container: Container, book_id: str, fmt: str) -> str:
+    """The file: the one a worker is rendering when it is (never rendered twice), else rendered here."""
+    export, command = container.use_cases.export_book(), ExportBook(book_id, fmt)
+    redis = container.gateways.redis()
+    if redis is not None:
+        inspector = QueueInspector(redis, container.settings().redis_prefix)
+        deadline = time.monotonic() + WORKER_EXPORT_WAIT
+        while time.monotonic() < deadline:
+            found = await export.cached(command)
+            if found:
+                return found
+            queued = await inspector.in_flight(GENERATION_QUEUE)
+            if not any(t.get("book_id") == book_id and t.get("format") == fmt for t in queued):
+                break
+            await asyncio.sleep(0.5)
+    return await export(command)
+
+
 async def _export(container: Container, console: Console, args, book: Book) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     exported = []
     for fmt in args.formats:
-        stored = Path(await container.use_cases.export_book()(ExportBook(book.id, fmt)))
+        stored = Path(await _exported(container, book.id, fmt))
         target = args.out / f"{stored.name.rsplit('-', 1)[0]}.{fmt}"
         shutil.copyfile(stored, target)
         exported.append(target)
