@@ -43,3 +43,47 @@ def test_unknown_plan_is_a_clear_error():
 
 def test_month_start():
     assert month_start(NOW) == datetime(2026, 11, 1, tzinfo=UTC)
+
+
+# -- the subscription state machine ----------------------------------------------------
+from datetime import timedelta  # noqa: E402
+
+from buko.domain.billing.events import PaymentFailed, SubscriptionActivated, SubscriptionExpired  # noqa: E402
+from buko.domain.billing.subscription import Change, GatewayUpdate  # noqa: E402
+
+
+def pending() -> Subscription:
+    return Subscription("u", "pro", SubscriptionStatus.PENDING, NOW, gateway="paypal", gateway_ref="I-1")
+
+
+def test_activation_payment_failure_grace_and_expiry():
+    sub = pending()
+    assert effective_plan(sub, NOW).code == "free"
+    sub.apply(GatewayUpdate(Change.ACTIVATED, NOW, NOW + timedelta(days=30)))
+    assert sub.status is SubscriptionStatus.ACTIVE and effective_plan(sub, NOW).code == "pro"
+    sub.apply(GatewayUpdate(Change.PAYMENT_FAILED, NOW + timedelta(days=30)), grace=timedelta(days=3))
+    assert sub.status is SubscriptionStatus.PAST_DUE and sub.grace_until == NOW + timedelta(days=33)
+    assert effective_plan(sub, NOW + timedelta(days=32)).code == "pro"
+    assert not sub.expire_if_due(NOW + timedelta(days=32))
+    assert sub.expire_if_due(NOW + timedelta(days=33))
+    assert sub.status is SubscriptionStatus.EXPIRED and effective_plan(sub, NOW + timedelta(days=33)).code == "free"
+    assert [type(e) for e in sub.events] == [SubscriptionActivated, PaymentFailed, SubscriptionExpired]
+
+
+def test_an_older_event_never_moves_the_status_back_but_a_payment_still_counts():
+    sub = pending()
+    sub.apply(GatewayUpdate(Change.CANCELLED, NOW + timedelta(minutes=3)))
+    sub.apply(GatewayUpdate(Change.PAYMENT_COMPLETED, NOW + timedelta(minutes=1), NOW + timedelta(days=30), "S1", 4900))
+    sub.apply(GatewayUpdate(Change.ACTIVATED, NOW, NOW + timedelta(days=30)))
+    assert sub.status is SubscriptionStatus.CANCELLED and sub.current_period_end == NOW + timedelta(days=30)
+    assert effective_plan(sub, NOW + timedelta(days=29)).code == "pro"
+    assert effective_plan(sub, NOW + timedelta(days=31)).code == "free"
+
+
+def test_author_cancels_and_keeps_the_paid_period():
+    sub = pending()
+    sub.apply(GatewayUpdate(Change.ACTIVATED, NOW, NOW + timedelta(days=30)))
+    sub.cancel(NOW + timedelta(days=1))
+    assert sub.status is SubscriptionStatus.CANCELLED and effective_plan(sub, NOW + timedelta(days=2)).code == "pro"
+    with pytest.raises(Exception, match="already cancelled"):
+        sub.cancel(NOW + timedelta(days=2))
