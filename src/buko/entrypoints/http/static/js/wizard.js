@@ -16,7 +16,7 @@ export function wizard() {
     get summary() {
       const amount = parseInt(String(this.length).replace(/[^\d]/g, ""), 10);
       if (!amount) return "";
-      const hint = this.$el.querySelector("[data-words-label]");
+      const hint = document.querySelector("[data-words-label]");
       const lang = document.documentElement.lang;
       const n = new Intl.NumberFormat(lang);
       if (this.unit === "pages") return format(hint.dataset.pagesLabel, { n: n.format(amount * this.perPage) });
