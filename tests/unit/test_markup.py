@@ -87,11 +87,11 @@ def test_spanish_dialogue_dashes_become_rayas_outside_code():
     xhtml = markdown_to_xhtml(source, language="es")
     assert "<p>—¿Vienes? —preguntó—. Sí.</p>" in xhtml and "<p>—Hola —dijo.</p>" in xhtml
     assert "1990–2000, a -5 grados" in xhtml and "--flag" in xhtml
-    assert "<p>–Hi</p>" in markdown_to_xhtml("--Hi", language="en")
+    assert "<p>—Hi</p>" in markdown_to_xhtml("--Hi", language="en")  # English `--` is an em dash
 
 
 def test_titles_are_typeset_like_the_text():
-    assert typeset("The Keeper's \"Light\" -- and 'more'...") == "The Keeper’s “Light” – and ‘more’…"
+    assert typeset("The Keeper's \"Light\" -- and 'more'...") == "The Keeper’s “Light” — and ‘more’…"
     assert typeset('Dijo "hola" --- y se fue', "es") == "Dijo «hola» — y se fue"
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 from docx import Document
 from docx.enum.section import WD_SECTION
@@ -11,9 +12,10 @@ from docx.shared import Mm
 from buko.adapters.export import fonts
 from buko.adapters.export.docx_body import BodyWriter
 from buko.adapters.export.docx_styles import PAGES, define_styles, element, set_setting
+from buko.adapters.export.epub import reproducible_zip
 from buko.adapters.export.markup import label, markdown_to_xhtml, parse_fragment, typeset_manuscript
 from buko.application.ports import Exporter
-from buko.domain.books.manuscript import Manuscript
+from buko.domain.books.manuscript import Manuscript, shorten
 
 _TOC_INSTRUCTION = ' TOC \\o "1-2" \\h \\z \\u '
 _SECT_AFTER_PGNUM = ("w:cols", "w:formProt", "w:vAlign", "w:noEndnote", "w:titlePg", "w:textDirection", "w:bidi",
@@ -31,17 +33,24 @@ def _field(paragraph, instruction: str, placeholder: str) -> None:
     paragraph.add_run()._r.append(element("w:fldChar", fldCharType="end"))
 
 
-class PythonDocxExporter(Exporter):
-    """Cover, title and copyright pages, a TOC field Word refreshes on open, one section per chapter.
+_TOC_NOTE = {
+    "en": "Page numbers appear once the table is updated: in Word, right-click it and choose Update Field; "
+          "in LibreOffice, Tools > Update > Update All.",
+    "es": "Los números de página aparecen al actualizar el índice: en Word, clic derecho sobre él y "
+          "«Actualizar campos»; en LibreOffice, Herramientas > Actualizar > Actualizar todo.",
+}
 
-    Each chapter opens on a recto page (an odd-page section break) with a `Chapter Label` and a
-    `Heading 1`; margins mirror; verso heads carry the book title, recto heads the chapter (STYLEREF).
+
+class PythonDocxExporter(Exporter):
+    """Cover; title page on a recto, copyright at the foot of its verso, contents on a recto (section breaks, not
+    page breaks); one odd-page section per chapter with its own running heads (book title on versos, chapter
+    title on rectos, as plain text both Word and LibreOffice show); real footnotes; dates from the book.
     """
 
     format = "docx"
     extension = "docx"
     media_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    version = "2"
+    version = "3"
 
     def __init__(self, font: str | None = None, heading_font: str | None = None):
         self.font = font or fonts.serif().name
@@ -61,66 +70,96 @@ class PythonDocxExporter(Exporter):
         picture = doc.add_paragraph(style="Cover").add_run().add_picture(io.BytesIO(cover_png))
         scale = min(room / picture.height, (front.page_width - front.left_margin - front.right_margin) / picture.width)
         picture.width, picture.height = int(picture.width * scale), int(picture.height * scale)
+        alt = f"{label(m.language, 'cover')}: {m.title}. {m.author}"
+        for props in picture._inline.iter(qn("wp:docPr")):
+            props.set("descr", alt)
+        doc.add_section(WD_SECTION.ODD_PAGE)
         doc.add_paragraph(m.title, style="Title")
         if m.subtitle:
             doc.add_paragraph(m.subtitle, style="Subtitle")
         doc.add_paragraph(m.author, style="Author")
+        copyright_page = doc.add_section(WD_SECTION.EVEN_PAGE)
+        _valign(copyright_page, "bottom")
         doc.add_paragraph(m.title, style="Copyright")
         doc.add_paragraph(f"© {m.year} {m.author}", style="Credit")
         doc.add_paragraph(m.credit, style="Credit")
+        _valign(doc.add_section(WD_SECTION.ODD_PAGE), None)
         self._toc(doc, m)
         body = BodyWriter(doc)
         for i, chapter in enumerate(m.chapters):
             section = doc.add_section(WD_SECTION.ODD_PAGE)
-            if i == 0:
-                self._running_heads(doc, section, m.title)
-            else:  # the new section is a clone of the previous one: numbering must continue, not restart
-                for restart in section._sectPr.findall(qn("w:pgNumType")):
-                    section._sectPr.remove(restart)
+            self._running_heads(section, m.running_title, shorten(chapter.title), first=i == 0)
             doc.add_paragraph(f"{label(m.language, 'chapter')} {chapter.number}", style="Chapter Label")
             doc.add_paragraph(chapter.title, style="Heading 1")
             xhtml = markdown_to_xhtml(chapter.markdown, language=m.language, doc_id=f"c{chapter.number}",
                                       title=chapter.title)
-            body.blocks(parse_fragment(xhtml), "Body Text")
+            body.chapter(parse_fragment(xhtml))
+        body.attach_footnotes()
+        when = datetime(m.year, 1, 1, tzinfo=UTC)
         props = doc.core_properties
         props.title, props.author, props.language = m.title, m.author, m.language
         props.subject, props.comments, props.keywords = m.subtitle, m.credit, "Buko"
+        props.created = props.modified = when
+        props.last_modified_by, props.revision = m.author, 1
         set_setting(doc, "mirrorMargins")
         set_setting(doc, "autoHyphenation", val="true")
+        set_setting(doc, "consecutiveHyphenLimit", val="2")
         set_setting(doc, "evenAndOddHeaders")
-        set_setting(doc, "updateFields", val="true")
+        if body.next_note > 1:
+            set_setting(doc, "footnotePr")
+            settings_notes = doc.settings.element.find(qn("w:footnotePr"))
+            for number in ("-1", "0"):
+                settings_notes.append(element("w:footnote", id=number))
         out = io.BytesIO()
         doc.save(out)
-        return out.getvalue()
+        return reproducible_zip(out.getvalue(), when)
 
     @staticmethod
     def _toc(doc, m: Manuscript) -> None:
+        """A TOC field with the chapter titles as its result; Word is not told to refresh it on every open."""
         doc.add_paragraph(label(m.language, "contents"), style="TOC Heading")
         first = doc.add_paragraph(style="toc 1")
         code = element("w:instrText")
         code.set(qn("xml:space"), "preserve")
         code.text = _TOC_INSTRUCTION
-        for el in (element("w:fldChar", fldCharType="begin", dirty="true"), code,
-                   element("w:fldChar", fldCharType="separate")):
+        for el in (element("w:fldChar", fldCharType="begin"), code, element("w:fldChar", fldCharType="separate")):
             first.add_run()._r.append(el)
         for i, chapter in enumerate(m.chapters):
             (first if i == 0 else doc.add_paragraph(style="toc 1")).add_run(chapter.title)
         doc.paragraphs[-1].add_run()._r.append(element("w:fldChar", fldCharType="end"))
+        doc.add_paragraph(_TOC_NOTE.get(m.base_language, _TOC_NOTE["en"]), style="TOC Note")
 
     @staticmethod
-    def _running_heads(doc, section, title: str) -> None:
-        """Folios on every body page; book title on versos, chapter title on rectos.
+    def _running_heads(section, book_title: str, chapter_title: str, first: bool) -> None:
+        """Folios on every body page; book title on versos, this chapter's title on rectos (plain text).
 
-        Openers keep their head: a distinct first-page header (titlePg) hides every running head in LibreOffice.
+        A new section starts as a copy of the previous one, header references included: they are dropped so
+        the chapter gets headers of its own instead of rewriting the previous chapter's. Openers keep their
+        head: a distinct first-page header (titlePg) hides every running head in LibreOffice.
         """
-        section._sectPr.insert_element_before(element("w:pgNumType", start="1"), *_SECT_AFTER_PGNUM)
-        for part in (section.header, section.even_page_header, section.footer, section.even_page_footer):
-            part.is_linked_to_previous = False
-        for footer in (section.footer, section.even_page_footer):
-            paragraph = footer.paragraphs[0]
-            paragraph.style = "Footer"
-            _field(paragraph, "PAGE", "1")
-        section.even_page_header.paragraphs[0].style = "Header"
-        section.even_page_header.paragraphs[0].add_run(title)
-        section.header.paragraphs[0].style = "Header"
-        _field(section.header.paragraphs[0], 'STYLEREF "Heading 1"', "")
+        sect = section._sectPr
+        for ref in sect.findall(qn("w:headerReference")):
+            sect.remove(ref)
+        if first:
+            sect.insert_element_before(element("w:pgNumType", start="1"), *_SECT_AFTER_PGNUM)
+            for footer in (section.footer, section.even_page_footer):
+                footer.is_linked_to_previous = False
+                paragraph = footer.paragraphs[0]
+                paragraph.style = "Footer"
+                _field(paragraph, "PAGE", "1")
+        else:  # numbering must continue, not restart
+            for restart in sect.findall(qn("w:pgNumType")):
+                sect.remove(restart)
+        for header, text in ((section.even_page_header, book_title), (section.header, chapter_title)):
+            header.is_linked_to_previous = False
+            header.paragraphs[0].style = "Header"
+            header.paragraphs[0].add_run(text)
+
+
+def _valign(section, value: str | None) -> None:
+    """Vertical alignment of a section's pages (the copyright block sits at the foot of its page)."""
+    sect = section._sectPr
+    for old in sect.findall(qn("w:vAlign")):
+        sect.remove(old)
+    if value:
+        sect.insert_element_before(element("w:vAlign", val=value), *_SECT_AFTER_PGNUM[_SECT_AFTER_PGNUM.index("w:vAlign") + 1:])

@@ -44,7 +44,7 @@ _STYLES = {
     "Title": ("Normal", 26, ALIGN.CENTER, 0, None, False, 90, 12),
     "Subtitle": ("Normal", 14, ALIGN.CENTER, 0, True, False, 0, 36),
     "Author": ("Normal", 12, ALIGN.CENTER, 0, None, None, 0, 60),
-    "Copyright": ("Normal", 8.5, ALIGN.LEFT, 0, None, None, 300, 4),
+    "Copyright": ("Normal", 8.5, ALIGN.LEFT, 0, None, None, 0, 4),
     "Credit": ("Copyright", None, None, None, None, None, 0, 4),
     "Heading 1": ("Normal", 20, ALIGN.CENTER, 0, False, False, 0, 36),
     "Chapter Label": ("Normal", 9, ALIGN.CENTER, 0, False, False, 90, 6),
@@ -58,11 +58,18 @@ _STYLES = {
     "Code Block": ("Normal", 9, ALIGN.LEFT, 0, None, None, 4, 4),
     "Note": ("Normal", 9, ALIGN.LEFT, 0, None, None, 0, 2),
     "Header": ("Normal", 8.5, ALIGN.CENTER, 0, True, None, None, None),
+    "Table Text": ("Normal", 9.5, ALIGN.LEFT, 0, None, None, 1, 1),
+    "Footnote Text": ("Normal", 9, ALIGN.LEFT, 0, None, None, 0, 2),
+    "TOC Note": ("Normal", 8, ALIGN.LEFT, 0, True, None, 18, 0),
     "Footer": ("Normal", 9, ALIGN.CENTER, 0, None, None, None, None),
 }
 # Character styles for inline markup: a run carries a style, never bold/italic of its own.
 _RUN_STYLES = {"Emphasis": (True, None, False), "Strong": (None, True, False),
-               "Strong Emphasis": (True, True, False), "Note Reference": (None, None, True)}
+               "Strong Emphasis": (True, True, False), "Note Reference": (None, None, True),
+               "Footnote Reference": (None, None, True), "Code": (None, None, False)}
+# Levels 4 and 5 of nested lists: the stock template stops at 3.
+_DEEP_LISTS = {f"{kind} {level}": (f"{kind} 3", 6.35 * level) for kind in ("List Bullet", "List Number")
+               for level in (4, 5)}
 
 
 def element(tag: str, **attrs: str):
@@ -114,15 +121,16 @@ def define_styles(doc, font: str, heading_font: str, language: str) -> None:
     for name, (italic, bold, sup) in _RUN_STYLES.items():
         style = styles[name] if name in styles else styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
         style.font.italic, style.font.bold, style.font.superscript = italic, bold, sup or None
+    for name, (based_on, indent_mm) in _DEEP_LISTS.items():
+        style = styles[name] if name in styles else styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = styles[based_on]
+        style.paragraph_format.left_indent = Mm(indent_mm)
+    styles["Code"].font.name = "DejaVu Sans Mono"
     normal = styles["Normal"]
     normal.font.name = font
     normal.element.get_or_add_rPr().append(element("w:lang", val=language or "en"))
     fmt = styles["Body Text"].paragraph_format
     fmt.widow_control, fmt.line_spacing = True, 1.15
-    styles["Title"].paragraph_format.page_break_before = True
-    styles["Copyright"].paragraph_format.page_break_before = True
-    styles["Credit"].paragraph_format.page_break_before = False
-    styles["TOC Heading"].paragraph_format.page_break_before = True
     styles["Author"].font.all_caps = True
     styles["Chapter Label"].font.all_caps = True
     styles["Code Block"].font.name = "DejaVu Sans Mono"

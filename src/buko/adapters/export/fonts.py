@@ -1,12 +1,16 @@
 """Fonts found at run time among the system's font packages, never shipped with Buko.
 
 Preference: EB Garamond (fonts-ebgaramond), Noto Serif (fonts-noto-core), DejaVu Serif
-(fonts-dejavu-core), then whatever fontconfig offers, then Pillow's built-in font.
+(fonts-dejavu-core), then whatever fontconfig offers, then Pillow's built-in font. Text the book face
+lacks falls back, glyph by glyph, to Noto CJK (fonts-noto-cjk), Noto Color Emoji (fonts-noto-color-emoji)
+and DejaVu; `missing_glyphs` names what no installed font can print.
 """
 from __future__ import annotations
 
+import bisect
 import shutil
 import subprocess
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +28,10 @@ _SANS = (
     ("DejaVu Sans", "DejaVuSans-{style}.ttf"),
     ("DejaVu Sans", "DejaVuSans.ttf"),
 )
+# Fallbacks after the book face, in order: CJK (serif, then sans), emoji, symbols.
+FALLBACKS = ("Noto Serif CJK SC", "Noto Sans CJK SC", "Noto Color Emoji", "DejaVu Sans", "Noto Sans Symbols",
+             "Noto Sans Symbols 2", "Noto Sans Math")
+_CJK_FILES = ("NotoSerifCJK-{style}.ttc", "NotoSansCJK-{style}.ttc")
 _STYLES = ("Regular", "Bold", "Italic")
 _FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
 
@@ -85,7 +93,93 @@ def sans() -> FontFamily:
     return _find(_SANS) or serif()
 
 
-def css_stack(family: FontFamily, generic: str = "serif") -> str:
-    """A CSS font-family list led by the found family; Pango falls back glyph by glyph."""
-    names = dict.fromkeys([family.name, *(name for name, _ in (_SERIF if generic == "serif" else _SANS))])
+def css_stack(family: FontFamily, generic: str = "serif", fallbacks: bool = False) -> str:
+    """A CSS font-family list led by the found family; with `fallbacks`, then the CJK, emoji and symbol faces.
+
+    Pango would find those through fontconfig anyway, but in no stable order (a Japanese face for one kanji, a
+    Korean one for the next); naming them costs layout time, so only books that need them get them.
+    """
+    names = dict.fromkeys([family.name, *(name for name, _ in (_SERIF if generic == "serif" else _SANS)),
+                           *(FALLBACKS if fallbacks else ())])
     return ", ".join(f'"{n}"' for n in names) + f", {generic}"
+
+
+@lru_cache(maxsize=1)
+def _coverage() -> tuple[list[int], list[int]]:
+    """Code point ranges (starts, ends) that at least one installed font covers, from fontconfig's charsets."""
+    ranges: list[tuple[int, int]] = []
+    if shutil.which("fc-list"):
+        try:
+            out = subprocess.run(["fc-list", "-f", "%{charset}\n"], capture_output=True, text=True, timeout=20,
+                                 check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        for item in out.split():
+            first, _, last = item.partition("-")
+            try:
+                ranges.append((int(first, 16), int(last or first, 16)))
+            except ValueError:
+                continue
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return [a for a, _ in merged], [b for _, b in merged]
+
+
+def _needs_glyph(char: str) -> bool:
+    # Joiners, variation selectors, tags and other format or combining-control characters shape with their
+    # neighbours (emoji ZWJ sequences, flags, skin tones); spaces are drawn as space.
+    return not (char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp")
+                or "\ufe00" <= char <= "\ufe0f" or "\U000e0100" <= char <= "\U000e01ef")
+
+
+def missing_glyphs(text: str) -> list[str]:
+    """Characters of `text` that no installed font has a glyph for (they would print as empty boxes)."""
+    starts, ends = _coverage()
+    if not starts:
+        return []
+    missing = []
+    for char in sorted(set(text)):
+        if not _needs_glyph(char):
+            continue
+        i = bisect.bisect_right(starts, ord(char)) - 1
+        if i < 0 or ord(char) > ends[i]:
+            missing.append(char)
+    return missing
+
+
+def beyond_book_face(text: str) -> bool:
+    """Whether `text` has characters the book face (regular) cannot print, so fallback faces are needed."""
+    path = serif().file("Regular")
+    return bool(path) and not _covers(path, "".join(set(text)))
+
+
+def face_for(text: str, style: str = "Regular") -> str | None:
+    """A font file for Pillow (which has no fallback) that covers `text`: the book face, else a CJK face."""
+    book = serif().file(style)
+    files = _system_files()
+    candidates = [book, *(files.get(name.format(style=style if style != "Italic" else "Regular"))
+                          for name in _CJK_FILES)]
+    for path in (c for c in candidates if c):
+        if _covers(path, text):
+            return path
+    return book
+
+
+@lru_cache(maxsize=8)
+def _cmap(path: str) -> frozenset[int]:
+    from fontTools.ttLib import TTFont  # only when a title leaves the book face
+
+    with TTFont(path, fontNumber=0, lazy=True) as font:
+        return frozenset(font.getBestCmap() or ())
+
+
+def _covers(path: str, text: str) -> bool:
+    try:
+        cmap = _cmap(path)
+    except Exception:  # an unreadable font file covers nothing
+        return False
+    return all(ord(c) in cmap for c in text if _needs_glyph(c))

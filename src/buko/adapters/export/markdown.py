@@ -13,6 +13,7 @@ from buko.domain.books.manuscript import Manuscript, ManuscriptChapter
 
 _FOOTNOTE_LABEL = re.compile(r"\[\^([^\]\s]+)\]")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 _parser = MarkdownIt("commonmark").use(footnote_plugin)
 
 
@@ -44,8 +45,8 @@ def chapter_markdown(chapter: ManuscriptChapter) -> str:
             continue
         line = replace.get(n, line)
         if n not in fenced:
-            line = _FOOTNOTE_LABEL.sub(lambda m: f"[^c{chapter.number}-{m[1]}]", line)
-            line = _TAG_START.sub("&lt;", line)  # model text is never raw HTML, whatever renders the file
+            line = _outside_code(line, lambda text: _TAG_START.sub("&lt;", _FOOTNOTE_LABEL.sub(
+                lambda m: f"[^c{chapter.number}-{m[1]}]", text)))  # model text is never raw HTML
         out.append(line)
     return "\n".join(out).strip("\n")
 
@@ -56,20 +57,29 @@ class MarkdownExporter(Exporter):
     format = "md"
     extension = "md"
     media_type = "text/markdown; charset=utf-8"
-    version = "1"
+    version = "2"
 
     def render(self, manuscript: Manuscript, cover_png: bytes) -> bytes:
-        m = manuscript
+        m = manuscript.printable()
         front = ["---", f"title: {_yaml(m.title)}"]
         if m.subtitle:
             front.append(f"subtitle: {_yaml(m.subtitle)}")
-        front += [f"author: {_yaml(m.author)}", f"lang: {_yaml(m.language)}", f"date: \"{m.year}\"",
-                  f"rights: {_yaml(f'© {m.year} {m.author}. {m.credit}')}", "---"]
+        front += [f"author: {_yaml(m.byline)}", f"lang: {_yaml(m.language)}", f"date: \"{m.year}\"",
+                  f"rights: {_yaml(f'© {m.year} {m.byline}. {m.credit}')}", "---"]
         parts = ["\n".join(front)]
         for chapter in m.chapters:
             body = chapter_markdown(chapter)
             parts.append(f"# {_escape_heading(chapter.title)}" + (f"\n\n{body}" if body else ""))
         return ("\n\n".join(parts) + "\n").encode("utf-8")
+
+
+def _outside_code(line: str, change) -> str:
+    """`change` applied to the line except inside inline code spans, which are literal in Markdown."""
+    out, last = [], 0
+    for span in _CODE_SPAN.finditer(line):
+        out += [change(line[last:span.start()]), span[0]]
+        last = span.end()
+    return "".join([*out, change(line[last:])])
 
 
 def _escape_heading(title: str) -> str:

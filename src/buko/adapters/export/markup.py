@@ -16,13 +16,14 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
-from buko.domain.books.manuscript import Manuscript
+from buko.domain.books.manuscript import Manuscript, printable
 
 TAGS = {
     "p", "em", "strong", "blockquote", "ul", "ol", "li", "h2", "h3", "h4", "hr", "br",
-    "sup", "sub", "a", "code", "pre", "section",
+    "sup", "sub", "a", "code", "pre", "section", "table", "thead", "tbody", "tr", "th", "td",
 }
-_ATTRIBUTES = {"a": {"href", "id"}, "li": {"id"}, "ol": {"start"}}
+_ATTRIBUTES = {"a": {"href", "id"}, "li": {"id"}, "ol": {"start"}, "th": {"style"}, "td": {"style"}}
+_CELL_ALIGN = re.compile(r"^text-align:(left|right|center)$")
 _CLASSES = {
     "hr": {"scene-break", "footnotes-sep"},
     "sup": {"footnote-ref"},
@@ -33,14 +34,25 @@ _CLASSES = {
 }
 _QUOTES = {"en": "“”‘’", "es": "«»“”", "fr": "«»‹›", "de": "„“‚‘", "pt": "«»“”", "it": "«»“”"}
 _LABELS = {
-    "en": {"chapter": "Chapter", "contents": "Contents", "cover": "Cover", "title": "Title page"},
-    "es": {"chapter": "Capítulo", "contents": "Índice", "cover": "Cubierta", "title": "Portada"},
-    "fr": {"chapter": "Chapitre", "contents": "Table des matières", "cover": "Couverture", "title": "Titre"},
-    "de": {"chapter": "Kapitel", "contents": "Inhalt", "cover": "Umschlag", "title": "Titelseite"},
-    "pt": {"chapter": "Capítulo", "contents": "Sumário", "cover": "Capa", "title": "Folha de rosto"},
-    "it": {"chapter": "Capitolo", "contents": "Indice", "cover": "Copertina", "title": "Frontespizio"},
+    "en": {"chapter": "Chapter", "contents": "Contents", "cover": "Cover", "title": "Title page",
+           "landmarks": "Landmarks", "copyright": "Copyright"},
+    "es": {"chapter": "Capítulo", "contents": "Índice", "cover": "Cubierta", "title": "Portada",
+           "landmarks": "Puntos de referencia", "copyright": "Créditos"},
+    "fr": {"chapter": "Chapitre", "contents": "Table des matières", "cover": "Couverture", "title": "Titre",
+           "landmarks": "Repères", "copyright": "Mentions légales"},
+    "de": {"chapter": "Kapitel", "contents": "Inhalt", "cover": "Umschlag", "title": "Titelseite",
+           "landmarks": "Orientierungspunkte", "copyright": "Impressum"},
+    "pt": {"chapter": "Capítulo", "contents": "Sumário", "cover": "Capa", "title": "Folha de rosto",
+           "landmarks": "Pontos de referência", "copyright": "Créditos"},
+    "it": {"chapter": "Capitolo", "contents": "Indice", "cover": "Copertina", "title": "Frontespizio",
+           "landmarks": "Punti di riferimento", "copyright": "Colophon"},
 }
 _DIALOGUE_DASH = {"es", "pt", "ca", "gl"}
+_EM_DASH_PAIRS = {"en"}  # languages where a typed `--` is an em dash (elsewhere markdown-it's en dash stays)
+_DOUBLE_HYPHEN = re.compile(r"(?<!-)--(?!-)")
+_INCISE_CLOSE = re.compile(r"((?:^|(?<=\s))\u2014[^\u2014\n]*?[\w.,;:!?…»\"])-(?=[\s.,;:!?…»]|$)")
+_ELIDED_YEARS = re.compile(r"(?<![\w'])'(?=\d\ds\b)")
+_ROCK_N_ROLL = re.compile(r"(?<=\s)'n'(?=\s)", re.I)
 _OPENING_DASH = re.compile(r"(?:^|(?<=\s))-{1,2}(?=[¿¡«\"\w])(?!\d)")
 _CLOSING_DASH = re.compile(r"(?<=[\w.,;:!?…»\"])--(?=[\s.,;:!?…»]|$)")
 _SCENE_BREAK = re.compile(r"^[ \t]*(?:#|\*[ \t]*\*[ \t]*\*|⁂)[ \t]*$", re.M)
@@ -58,24 +70,48 @@ def label(language: str, key: str) -> str:
     return _LABELS.get(base_language(language), _LABELS["en"])[key]
 
 
+def _apostrophes(text: str) -> str:
+    """Elisions smart quotes get wrong: ’90s, rock ’n’ roll (an apostrophe, never an opening quote)."""
+    if "'" not in text:
+        return text
+    return _ROCK_N_ROLL.sub(lambda m: f"\u2019{m[0][1]}\u2019", _ELIDED_YEARS.sub("\u2019", text))
+
+
 def typeset(text: str, language: str = "en") -> str:
     """A plain-text title with the typography the body text gets: curly quotes, apostrophes, dashes, ellipses."""
-    quotes = _QUOTES.get(base_language(language), _QUOTES["en"])
-    text = text.replace("---", "\u2014").replace("--", "\u2013").replace("...", "\u2026")
+    lang = base_language(language)
+    quotes = _QUOTES.get(lang, _QUOTES["en"])
+    text = text.replace("---", "\u2014").replace("--", "\u2014" if lang in _EM_DASH_PAIRS else "\u2013")
+    text = _apostrophes(text.replace("...", "\u2026"))
     text = re.sub(r"(?<=\w)'(?=\w)", "\u2019", text)
     text = re.sub(r'"([^"]*)"', lambda m: f"{quotes[0]}{m[1]}{quotes[1]}", text)
     return re.sub(r"(?<!\w)'([^']*)'(?!\w)", lambda m: f"{quotes[2]}{m[1]}{quotes[3]}", text)
 
 
 def typeset_manuscript(m: Manuscript) -> Manuscript:
-    """The manuscript with its title, subtitle and chapter titles typeset for print."""
+    """The manuscript every format prints: unprintable characters dropped (once, here), titles typeset,
+    the author as the byline ("Anonymous" in the book's language)."""
+    m = m.printable()
     chapters = tuple(replace(c, title=typeset(c.title, m.language)) for c in m.chapters)
-    return replace(m, title=typeset(m.title, m.language), subtitle=typeset(m.subtitle, m.language), chapters=chapters)
+    return replace(m, title=typeset(m.title, m.language), subtitle=typeset(m.subtitle, m.language),
+                   short_title=typeset(m.short_title, m.language), author=m.byline, chapters=chapters)
+
+
+def bind_short_words(text: str) -> str:
+    """A display title whose short words (up to 3 letters) never end a line: "de la ciudad" breaks as a whole."""
+    words = text.split(" ")
+    out = []
+    for i, word in enumerate(words):
+        glue = i + 1 < len(words) and len(re.sub(r"\W", "", word)) <= 3
+        out.append(word + ("\u00a0" if glue else " "))
+    return "".join(out).rstrip(" ")
 
 
 def _keep_attribute(tag: str, attr: str, value: str) -> str | None:
     if tag == "a" and attr == "href" and not value.startswith("#"):
         return None
+    if attr == "style":  # only the column alignment a pipe table asks for
+        return value if _CELL_ALIGN.match(value.replace(" ", "")) else None
     return value
 
 
@@ -94,20 +130,36 @@ _CLEANER = nh3.Cleaner(
 def _parser(language: str) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "typographer": True})
     md.options["quotes"] = _QUOTES.get(language, _QUOTES["en"])
-    md.enable(["replacements", "smartquotes"]).use(footnote_plugin)
+    md.enable(["replacements", "smartquotes", "table"]).use(footnote_plugin)
+    md.core.ruler.before("smartquotes", "apostrophes", _text_rule(_apostrophes))
     if language in _DIALOGUE_DASH:
-        md.core.ruler.before("replacements", "dialogue_dash", _dialogue_dashes)
+        md.core.ruler.before("replacements", "dialogue_dash", _text_rule(_dialogue_dashes))
+    elif language in _EM_DASH_PAIRS:
+        md.core.ruler.before("replacements", "em_dash", _text_rule(lambda text: _DOUBLE_HYPHEN.sub("\u2014", text)))
     md.add_render_rule("hr", lambda *_: '<hr class="scene-break" />\n')
     md.add_render_rule("image", lambda _renderer, tokens, idx, *_: escape(tokens[idx].content))
     return md
 
 
-def _dialogue_dashes(state) -> None:
-    """Spanish-style dialogue: a typed `-`/`--` that opens or closes a speech is a raya (em dash)."""
-    for block in state.tokens:
-        for token in block.children or ():
-            if token.type == "text" and "-" in token.content:
-                token.content = _CLOSING_DASH.sub("\u2014", _OPENING_DASH.sub("\u2014", token.content))
+def _text_rule(change):
+    """A markdown-it core rule applying `change` to every text token (never to code)."""
+    def rule(state) -> None:
+        for block in state.tokens:
+            for token in block.children or ():
+                if token.type == "text":
+                    token.content = change(token.content)
+    return rule
+
+
+def _dialogue_dashes(text: str) -> str:
+    """Spanish-style dialogue: a typed `-`/`--` that opens or closes a speech or an aside is a raya (em dash).
+
+    A single `-` closes only an aside a raya opened (`—preguntó ella-.`), so "pre- y postoperatorio" stays.
+    """
+    if "-" not in text:
+        return text
+    text = _CLOSING_DASH.sub("\u2014", _OPENING_DASH.sub("\u2014", text))
+    return _INCISE_CLOSE.sub("\\1\u2014", text)
 
 
 def _normal(text: str) -> str:
@@ -130,7 +182,7 @@ def markdown_to_xhtml(markdown: str, *, language: str = "en", doc_id: str = "", 
     """Sanitized XHTML for one chapter's Markdown. `doc_id` keeps footnote ids unique per book."""
     md = _parser(base_language(language))
     env = {"docId": doc_id} if doc_id else {}
-    source = _SCENE_BREAK.sub("***", markdown or "")
+    source = _SCENE_BREAK.sub("***", printable(markdown))
     tokens = reshape_headings(md.parse(source, env), title)
     html = md.renderer.render(tokens, md.options, env)
     return to_xhtml(_CLEANER.clean(html))

@@ -5,13 +5,18 @@ import base64
 import copy
 import xml.etree.ElementTree as ET
 
+import pydyf
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
-from buko.adapters.export.markup import escape, label, markdown_to_xhtml, parse_fragment, typeset_manuscript
+from buko.adapters.export.hyphenation import keep_last_words
+from buko.adapters.export.markup import (bind_short_words, escape, label, markdown_to_xhtml, parse_fragment,
+                                         typeset_manuscript)
 from buko.adapters.export.pdf_style import TRIMS, stylesheet
+from buko.adapters.export.fonts import beyond_book_face
+from buko.adapters.export.report import manuscript_text, warn_missing_glyphs
 from buko.application.ports import Exporter
-from buko.domain.books.manuscript import Manuscript, ManuscriptChapter
+from buko.domain.books.manuscript import Manuscript, ManuscriptChapter, shorten
 
 
 class _DataOnlyFetcher(URLFetcher):
@@ -67,50 +72,83 @@ def _append_inline(target: ET.Element, block: ET.Element) -> None:
         target.text = (target.text or "").rstrip()
 
 
-def _keep_last_words(title: str) -> str:
-    """Escaped display title that never ends on a line of one short word: its last two words stay together."""
-    words = title.split(" ")
-    if len(words) < 4 or len(words[-1]) >= 12:
-        return escape(title)
+def _display_title(title: str) -> str:
+    """Escaped display title whose short words never end a line and whose last two words stay together."""
+    words = bind_short_words(title).split(" ")
+    if len(words) < 3 or len(words[-1]) >= 12:
+        return escape(" ".join(words))
     return f'{escape(" ".join(words[:-2]))} <span class="keep">{escape(" ".join(words[-2:]))}</span>'
 
 
+def _cached_page_references(pdf: pydyf.PDF) -> tuple[bytes, ...]:
+    """pydyf rebuilds this tuple on every call and tagging calls it per structure element: O(pages x elements).
+
+    The cache is keyed by the page count, the only way the list changes (pages are only ever appended).
+    """
+    kids = pdf.pages["Kids"]
+    cached = pdf.__dict__.get("_buko_page_references")
+    if cached is None or cached[0] != len(kids):
+        cached = (len(kids), tuple(f"{number} 0 R".encode("ascii") for number in kids[::3]))
+        pdf.__dict__["_buko_page_references"] = cached
+    return cached[1]
+
+
+pydyf.PDF.page_references = property(_cached_page_references)
+
+
 class WeasyPrintExporter(Exporter):
-    """A print-ready book at the manuscript's trim size: cover, title, copyright, contents, chapters."""
+    """A tagged PDF/UA book at the manuscript's trim size: cover, title, copyright, contents, chapters.
+
+    `print_ready` makes the printer's interior instead of the reading copy: no cover page, and with `bleed`
+    3 mm of bleed and crop marks. `variant` is WeasyPrint's PDF variant (None for a plain tagged PDF).
+    """
 
     format = "pdf"
     extension = "pdf"
     media_type = "application/pdf"
-    version = "2"
+    version = "3"
 
-    def __init__(self, page_size: str | None = None):
+    def __init__(self, page_size: str | None = None, *, print_ready: bool = False, bleed: bool = False,
+                 variant: str | None = "pdf/ua-1"):
         if page_size is not None and page_size not in TRIMS:
             raise ValueError(f"page size must be one of {sorted(TRIMS)}")
-        self.page_size = page_size
+        self.page_size, self.print_ready, self.bleed, self.variant = page_size, print_ready, bleed, variant
+        if print_ready:
+            self.version = f"{self.version}-print{'-bleed' if bleed else ''}"
 
     def render(self, manuscript: Manuscript, cover_png: bytes) -> bytes:
-        html = self.html(manuscript, cover_png)
-        # Tagged: screen readers and reflowing viewers get the structure, not only the ink.
-        return HTML(string=html, url_fetcher=_DataOnlyFetcher()).write_pdf(pdf_tags=True)
+        m = typeset_manuscript(manuscript)
+        warn_missing_glyphs(m, self.format)
+        document = HTML(string=self.html(m, cover_png), url_fetcher=_DataOnlyFetcher())
+        return document.write_pdf(pdf_tags=True, pdf_variant=self.variant, pdf_identifier=m.book_id.encode(),
+                                  custom_metadata=False)
+
+    def trim(self, manuscript: Manuscript) -> str:
+        return self.page_size or (manuscript.trim_size if manuscript.trim_size in TRIMS else "A5")
 
     def html(self, manuscript: Manuscript, cover_png: bytes) -> str:
         m, e = typeset_manuscript(manuscript), escape
-        trim = self.page_size or (m.trim_size if m.trim_size in TRIMS else "A5")
-        cover = base64.b64encode(cover_png).decode()
         toc = "".join(
             f'<li><span class="toc-number">{c.number}</span><a href="#chapter-{c.number}">{e(c.title)}</a></li>'
             for c in m.chapters
         )
-        subtitle = f'<p class="subtitle">{e(m.subtitle)}</p>' if m.subtitle else ""
+        subtitle = f'<p class="subtitle">{_display_title(m.subtitle)}</p>' if m.subtitle else ""
+        alt = f"{label(m.language, 'cover')}: {m.title}" + (f". {m.subtitle}" if m.subtitle else "") + f". {m.author}"
+        cover = "" if self.print_ready else (
+            f'<section class="cover"><img src="data:image/png;base64,{base64.b64encode(cover_png).decode()}" '
+            f'alt="{e(alt)}"/></section>')
         return (
             f'<!DOCTYPE html><html lang="{e(m.language)}"><head><meta charset="utf-8"/>'
             f"<title>{e(m.title)}</title><meta name=\"author\" content=\"{e(m.author)}\"/>"
             f'<meta name="description" content="{e(m.subtitle or m.synopsis)}"/>'
             f'<meta name="keywords" content="Buko, {e(m.language)}"/>'
             f'<meta name="dcterms.created" content="{m.year:04d}-01-01"/>'
-            f'<meta name="generator" content="Buko"/><style>{stylesheet(trim)}</style></head><body>'
-            f'<section class="cover"><img src="data:image/png;base64,{cover}" alt="{e(label(m.language, "cover"))}"/>'
-            f'</section><section class="title-page"><p class="book-title">{_keep_last_words(m.title)}</p>{subtitle}'
+            f'<meta name="dcterms.modified" content="{m.year:04d}-01-01"/>'
+            f'<meta name="generator" content="Buko"/>'
+            f"<style>{stylesheet(self.trim(m), self.print_ready and self.bleed, beyond_book_face(manuscript_text(m)))}"
+            "</style></head><body>"
+            f'{cover}<section class="title-page" style="string-set: book &quot;{e(_css_string(m.running_title))}&quot;">'
+            f'<p class="book-title" data-title="{e(m.title)}">{_display_title(m.title)}</p>{subtitle}'
             f'<p class="author">{e(m.author)}</p></section>'
             f'<section class="copyright"><p>{e(m.title)}</p><p>© {m.year} {e(m.author)}</p>'
             f'<p class="credit">{e(m.credit)}</p></section>'
@@ -121,8 +159,16 @@ class WeasyPrintExporter(Exporter):
     @staticmethod
     def _chapter(m: Manuscript, c: ManuscriptChapter) -> str:
         body = markdown_to_xhtml(c.markdown, language=m.language, doc_id=f"c{c.number}", title=c.title)
+        body = keep_last_words(footnotes_in_place(body))
+        running = escape(_css_string(shorten(c.title)))
         return (
             f'<section class="chapter" id="chapter-{c.number}">'
             f'<p class="chapter-number">{escape(label(m.language, "chapter"))} {c.number}</p>'
-            f"<h1>{_keep_last_words(c.title)}</h1>{footnotes_in_place(body)}</section>"
+            f'<h1 style="string-set: chapter &quot;{running}&quot;" data-title="{escape(c.title)}">'
+            f"{_display_title(c.title)}</h1>{body}</section>"
         )
+
+
+def _css_string(text: str) -> str:
+    """Text safe inside a double-quoted CSS string."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")

@@ -1,95 +1,145 @@
-"""The print stylesheet: trim sizes, mirrored margins, recto openers, running heads, folios."""
+"""The print stylesheet: trim sizes, mirrored margins on a baseline grid, recto openers, running heads, folios.
+
+Every vertical distance in the text block is a whole number of grid lines (the body's line height), and the
+text block is a whole number of lines tall, so lines sit at the same height on facing pages. Measures are set
+for 60-70 characters a line at the trim's type size.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from buko.adapters.export import fonts
+from buko.adapters.export import fonts, hyphenation
+
+_MM = 72 / 25.4
+_IN = 72.0
 
 
 @dataclass(frozen=True)
 class Trim:
-    """A page size with its margins (top, outside, bottom, inside) and body type size."""
+    """A page size (pt) with its margins (top, outside, minimum bottom, inside; pt) and body type size."""
 
-    width: str
-    height: str
-    margins: tuple[str, str, str, str]
+    width: float
+    height: float
+    margins: tuple[float, float, float, float]
     font_pt: float
+
+    @property
+    def line(self) -> float:
+        """The baseline grid: body line height in points, rounded to a quarter point."""
+        return round(self.font_pt * 1.34 * 4) / 4
+
+    @property
+    def lines(self) -> int:
+        """Lines in a full text block."""
+        top, _, bottom, _ = self.margins
+        return int((self.height - top - bottom) // self.line)
+
+    @property
+    def bottom(self) -> float:
+        """The bottom margin that makes the text block exactly `lines` lines tall."""
+        return self.height - self.margins[0] - self.lines * self.line
+
+    @property
+    def measure(self) -> float:
+        return self.width - self.margins[1] - self.margins[3]
 
 
 TRIMS = {
-    "A5": Trim("148mm", "210mm", ("17mm", "15mm", "19mm", "20mm"), 10.5),
-    "6x9": Trim("6in", "9in", ("0.7in", "0.6in", "0.75in", "0.8in"), 10.5),
-    "letter": Trim("8.5in", "11in", ("0.9in", "0.9in", "1in", "1.15in"), 11.5),
-    "A4": Trim("210mm", "297mm", ("24mm", "22mm", "26mm", "29mm"), 11.5),
+    "A5": Trim(148 * _MM, 210 * _MM, (17 * _MM, 21 * _MM, 19 * _MM, 25 * _MM), 11),
+    "6x9": Trim(6 * _IN, 9 * _IN, (0.7 * _IN, 0.8 * _IN, 0.75 * _IN, 0.95 * _IN), 11.5),
+    "letter": Trim(8.5 * _IN, 11 * _IN, (0.9 * _IN, 1.45 * _IN, 1 * _IN, 1.7 * _IN), 13),
+    "A4": Trim(210 * _MM, 297 * _MM, (24 * _MM, 38 * _MM, 26 * _MM, 44 * _MM), 13),
 }
+BLEED_PT = 3 * _MM
 
 _CSS = """
-@page { size: %(width)s %(height)s; margin: %(top)s %(outside)s %(bottom)s %(inside)s;
-  @bottom-center { content: counter(page); font: 8.5pt %(sans)s; color: #444; } }
-@page :left { margin-left: %(outside)s; margin-right: %(inside)s;
+@page { size: %(width).2fpt %(height).2fpt; margin: %(top).2fpt %(outside).2fpt %(bottom).2fpt %(inside).2fpt;
+  %(print)s
+  @bottom-center { content: counter(page); font: 8.5pt %(sans)s; color: #444; vertical-align: top;
+    padding-top: %(half).2fpt; } }
+@page :left { margin-left: %(outside).2fpt; margin-right: %(inside).2fpt;
   @top-center { content: string(book); %(head)s } }
-@page :right { margin-left: %(inside)s; margin-right: %(outside)s;
+@page :right { margin-left: %(inside).2fpt; margin-right: %(outside).2fpt;
   @top-center { content: string(chapter, first-except); %(head)s } }
 @page :blank { @top-center { content: none } @bottom-center { content: none } }
 @page cover { margin: 0; @top-center { content: none } @bottom-center { content: none } }
 @page front { @top-center { content: none } @bottom-center { content: none } }
 @page contents { @top-center { content: none } }
-html { font-family: %(serif)s; font-size: %(font_pt)spt; line-height: 1.4; color: #111; }
-body { margin: 0; hyphens: auto; }
+html { font-family: %(serif)s; font-size: %(font_pt)spt; line-height: %(lh)spt; color: #111; }
+body { margin: 0; hyphens: manual; overflow-wrap: anywhere; }
+p, li, td, th { %(hyphens)s }
+.nohy, h1, h2, h3, h4, pre, code, .toc li, .title-page p, .copyright p, .footnote { hyphens: manual; }
 .cover { page: cover; margin: 0; }
-.cover img { display: block; width: %(width)s; height: %(height)s; object-fit: cover; }
+.cover img { display: block; width: %(width).2fpt; height: %(height).2fpt; object-fit: cover; }
 .title-page, .toc { break-before: right; }
 .copyright { break-before: left; }
 .title-page, .copyright { page: front; }
 .toc { page: contents; }
-.title-page { padding-top: 28%%; }
-.title-page p { text-align: center; text-indent: 0; hyphens: manual; }
-.book-title { font-size: 2.4em; line-height: 1.15; margin: 0 0 6mm; bookmark-level: 1;
-  bookmark-label: content(text); string-set: book content(text); }
-.subtitle { font-size: 1.2em; font-style: italic; margin: 0 0 20mm; }
-.author { font: 0.95em %(sans)s; letter-spacing: 0.14em; text-transform: uppercase; }
-.copyright { font-size: 0.8em; padding-top: 70%%; color: #333; }
-.copyright p { margin: 0 0 2mm; text-indent: 0; text-align: left; hyphens: manual; }
-.toc h2 { font: 1.4em %(sans)s; text-align: center; margin: 8mm 0 8mm; bookmark-level: 1; }
+.title-page { padding-top: %(title_top).2fpt; }
+.title-page p { text-align: center; text-indent: 0; }
+.book-title { font-size: 2.2em; line-height: %(lh2)spt; margin: 0 0 %(lh)spt; bookmark-level: 1;
+  bookmark-label: attr(data-title); }
+.subtitle { font-size: 1.2em; line-height: %(lh)spt; font-style: italic; margin: 0 0 %(lh3)spt; }
+.author { font: 0.95em %(sans)s; line-height: %(lh)spt; letter-spacing: 0.14em; text-transform: uppercase; }
+.copyright { font-size: 0.8em; line-height: %(lh_small)spt; color: #333; height: %(block).2fpt; display: flex;
+  flex-direction: column; justify-content: flex-end; }
+.copyright p { margin: 0 0 %(lh_small)spt; text-indent: 0; text-align: left; }
+.toc h2 { font: 1.4em %(sans)s; line-height: %(lh2)spt; text-align: center; margin: 0 0 %(lh)spt; bookmark-level: 1; }
 .toc ol { list-style: none; padding: 0; margin: 0; }
-.toc li { margin: 0 0 2.4mm; text-align: left; hyphens: manual; }
-.toc .toc-number { display: inline-block; width: 2.2em; color: #555; font: 0.85em %(sans)s; }
+.toc li { margin: 0 0 %(half).2fpt; text-align: left; padding-left: 2.2em; text-indent: -2.2em; }
+.toc .toc-number { display: inline-block; width: 2.2em; text-indent: 0; color: #555; font: 0.85em %(sans)s; }
 .toc a { color: inherit; text-decoration: none; }
 .toc a::after { content: leader(". ") target-counter(attr(href), page); font-variant-numeric: lining-nums tabular-nums; }
-.chapter { break-before: right; padding-top: 18%%; counter-reset: footnote; }
-.chapter-number { font: 0.75em %(sans)s; text-align: center; letter-spacing: 0.25em; text-transform: uppercase;
-  margin: 0 0 3mm; text-indent: 0; color: #555; }
-h1 { font: 1.75em/1.2 %(sans)s; text-align: center; margin: 0 0 12mm; string-set: chapter content(text);
-  hyphens: manual; bookmark-level: 1; }
-h2, h3, h4 { font-family: %(sans)s; font-weight: normal; margin: 5mm 0 2mm; break-after: avoid;
-  bookmark-level: none; hyphens: manual; text-align: left; }
-h2 { font-size: 1.15em; } h3 { font-size: 1.05em; } h4 { font-size: 1em; font-style: italic; }
+.chapter { break-before: right; padding-top: %(opener).2fpt; counter-reset: footnote; }
+.chapter-number { font: 0.75em %(sans)s; line-height: %(lh)spt; text-align: center; letter-spacing: 0.25em;
+  text-transform: uppercase; margin: 0 0 %(lh)spt; text-indent: 0; color: #555; }
+h1 { font: 1.6em %(sans)s; line-height: %(lh2)spt; text-align: center; margin: 0 0 %(lh3)spt;
+  bookmark-level: 1; bookmark-label: attr(data-title); }
+h2, h3, h4 { font-family: %(sans)s; font-weight: normal; line-height: %(lh)spt; margin: %(lh)spt 0 0;
+  break-after: avoid; bookmark-level: none; text-align: left; }
+h2 { font-size: 1.1em; } h3 { font-size: 1em; } h4 { font-size: 1em; font-style: italic; }
 p { margin: 0; text-align: justify; orphans: 2; widows: 2; }
 p + p, blockquote + p, ul + p, ol + p { text-indent: 1.2em; }
-hr.scene-break { border: none; margin: 3mm 0; height: 1.4em; text-align: center; break-after: avoid; }
-hr.scene-break::after { content: "*\\2003*\\2003*"; }
-blockquote { margin: 3mm 7mm; font-size: 0.95em; }
-ul, ol { margin: 2mm 0; padding-left: 6mm; }
-pre, code { font-family: "DejaVu Sans Mono", monospace; font-size: 0.8em; }
-pre { white-space: pre-wrap; margin: 3mm 0; }
+hr.scene-break { border: none; margin: 0; height: %(lh2)spt; text-align: center; break-after: avoid; }
+hr.scene-break::after { content: "*\\2003*\\2003*"; line-height: %(lh2)spt; }
+blockquote { margin: %(lh)spt 1.6em; font-style: italic; }
+ul, ol { margin: 0; padding-left: 1.6em; }
+li ul, li ol { padding-left: 1.2em; }
+pre, code { font-family: "DejaVu Sans Mono", monospace; font-size: 0.82em; }
+pre { white-space: pre-wrap; margin: %(lh)spt 0; line-height: %(lh)spt; }
+table { border-collapse: collapse; width: 100%%; margin: %(lh)spt 0; font-size: 0.9em; line-height: %(lh)spt;
+  break-inside: auto; }
+th, td { padding: 0 0.4em; text-align: left; vertical-align: top; text-indent: 0; }
+th { font-weight: bold; font-family: %(sans)s; font-size: 0.9em; }
+thead { display: table-header-group; }
 a { color: inherit; text-decoration: none; }
-.footnote { float: footnote; font-size: 0.8em; text-align: left; text-indent: 0; hyphens: manual; }
+.footnote { float: footnote; font-size: 0.8em; line-height: %(lh_small)spt; text-align: left; text-indent: 0; }
 .footnote::footnote-call { content: counter(footnote); font-size: 0.7em; vertical-align: super; line-height: 0; }
 .footnote::footnote-marker { content: counter(footnote) ". "; }
-@page { @footnote { border-top: 0.5pt solid #999; padding-top: 1.5mm; margin-top: 3mm; } }
+@page { @footnote { border-top: 0.5pt solid #999; padding-top: 2pt; margin-top: %(half).2fpt; } }
 section.footnotes, hr.footnotes-sep { display: none; }
 sup { line-height: 0; }
 .keep { white-space: nowrap; }
 """
 
 
-def stylesheet(trim_size: str) -> str:
-    """The CSS for one trim size, with the fonts found on this machine."""
+def stylesheet(trim_size: str, print_ready: bool = False, fallbacks: bool = False) -> str:
+    """The CSS for one trim size, with the fonts found on this machine (bleed and crop marks when print-ready).
+
+    `fallbacks` names the CJK, emoji and symbol faces after the book's own (for text the book face lacks).
+    """
     trim = TRIMS[trim_size]
-    top, outside, bottom, inside = trim.margins
-    sans = fonts.css_stack(fonts.sans(), "sans-serif")
+    top, outside, _, inside = trim.margins
+    lh = trim.line
+    sans = fonts.css_stack(fonts.sans(), "sans-serif", fallbacks)
+    serif = fonts.css_stack(fonts.serif(), "serif", fallbacks)
     return _CSS % {
-        "width": trim.width, "height": trim.height, "top": top, "outside": outside, "bottom": bottom,
-        "inside": inside, "font_pt": trim.font_pt, "serif": fonts.css_stack(fonts.serif()), "sans": sans,
-        "head": f"font: italic 8pt {fonts.css_stack(fonts.serif())}; color: #555; letter-spacing: 0.04em;",
+        "width": trim.width, "height": trim.height, "top": top, "outside": outside, "bottom": trim.bottom,
+        "inside": inside, "font_pt": trim.font_pt, "serif": serif, "sans": sans,
+        "lh": lh, "lh2": 2 * lh, "lh3": 3 * lh, "half": lh / 2, "lh_small": round(lh * 0.8 * 4) / 4,
+        "block": trim.lines * lh - 1, "opener": 5 * lh, "title_top": 8 * lh,
+        "hyphens": hyphenation.CSS,
+        "print": f"bleed: {BLEED_PT:.2f}pt; marks: crop;" if print_ready else "",
+        "head": f"font: italic 8pt {serif}; color: #555; letter-spacing: 0.04em; "
+                f"vertical-align: bottom; padding-bottom: {lh / 2:.2f}pt;",
     }
