@@ -23,6 +23,13 @@ class GatewayUnavailable(DomainError):
     code = "gateway_unavailable"
 
 
+class GatewayNotConfigured(GatewayUnavailable):
+    """This installation does not offer that gateway (or has not set it up): the caller's choice
+    cannot be served here, which is not a server fault."""
+
+    code = "gateway_not_configured"
+
+
 @dataclass(frozen=True)
 class CheckoutRequest:
     subscription_id: str

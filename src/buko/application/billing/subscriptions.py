@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from buko.application.billing.ports import (
     CheckoutRequest,
+    GatewayNotConfigured,
     GatewayUnavailable,
     PaymentGateway,
 )
@@ -65,7 +66,7 @@ class Checkouts:
         found = self.gateways.get(name)
         if found is None:
             configured = ", ".join(sorted(self.gateways)) or "none"
-            raise GatewayUnavailable(f"payments through {name!r} are not available here (configured: {configured})")
+            raise GatewayNotConfigured(f"payments through {name!r} are not available here (configured: {configured})")
         return found
 
     async def start(self, cmd: StartCheckout) -> CheckoutStarted:
@@ -91,7 +92,7 @@ class Checkouts:
             if gateway.needs_setup:
                 remote_plan = await uow.gateway_plans.find(gateway.name, plan.code, cmd.interval, currency) or ""
                 if not remote_plan:
-                    raise GatewayUnavailable(f"{gateway.name} has no plans yet: run `buko billing setup`")
+                    raise GatewayNotConfigured(f"{gateway.name} has no plans yet: run `buko billing setup`")
         sub = Subscription(user.id, plan.code, SubscriptionStatus.PENDING, now, interval=Interval(cmd.interval).value,
                            gateway=gateway.name, currency=currency, amount=amount)
         checkout = await gateway.create_subscription(CheckoutRequest(
@@ -153,7 +154,7 @@ class Billing:
         if sub.gateway_ref:
             gateway = self.gateways.get(sub.gateway)
             if gateway is None:
-                raise GatewayUnavailable(f"{sub.gateway} is not configured here; cannot cancel at the gateway")
+                raise GatewayNotConfigured(f"{sub.gateway} is not configured here; cannot cancel at the gateway")
             await gateway.cancel_subscription(sub.gateway_ref, "cancelled by the author in Buko")
         async with self.uow() as uow:
             sub = await uow.subscriptions.get(sub.id, for_update=True)

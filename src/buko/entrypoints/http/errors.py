@@ -11,7 +11,7 @@ from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
 from buko.application.accounts.registration import EmailTaken
-from buko.application.billing.ports import GatewayUnavailable, WebhookRefused
+from buko.application.billing.ports import GatewayNotConfigured, GatewayUnavailable, WebhookRefused
 from buko.application.notifications import InvalidLink
 from buko.domain.errors import (
     Conflict,
@@ -34,7 +34,8 @@ STATUS: list[tuple[type[Exception], int]] = [
     (Conflict, 409),
     (EmailTaken, 409),
     (WebhookRefused, 401),
-    (GatewayUnavailable, 503),
+    (GatewayNotConfigured, 409),
+    (GatewayUnavailable, 502),
     (InvalidLink, 400),
     (InvalidTransition, 409),
     (DomainError, 422),
@@ -97,6 +98,10 @@ def register_error_handlers(app: Quart) -> None:
     async def rate_limited(error: RateLimited):
         wait = str(int(error.retry_after + 0.999))
         return _respond(429, "rate_limited", str(error), {"retry_after": int(wait)}, {"Retry-After": wait})
+
+    @app.errorhandler(UnicodeDecodeError)
+    async def undecodable(error: UnicodeDecodeError):
+        return _respond(400, "bad_request", "the request body is not valid UTF-8 text")
 
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException):
