@@ -163,6 +163,8 @@ class Core(containers.DeclarativeContainer):
     engine = providers.Singleton(engine, settings)
     sessionmaker = providers.Singleton(make_sessionmaker, engine)
     uow = providers.Factory(SqlAlchemyUnitOfWork, sessionmaker)
+    read_sessionmaker = providers.Singleton(make_sessionmaker, engine, read_only=True)
+    read_uow = providers.Factory(SqlAlchemyUnitOfWork, read_sessionmaker)  # queries: never commit
     clock = providers.Singleton(SystemClock)
     worker_id = providers.Singleton(worker_id)
 
@@ -213,7 +215,8 @@ class UseCases(containers.DeclarativeContainer):
     register_user = providers.Factory(
         RegisterUserHandler, uow=core.uow.provider, clock=core.clock, hasher=gateways.hasher, notify=notifier
     )
-    accounts = providers.Factory(AccountService, uow=core.uow.provider, clock=core.clock, hasher=gateways.hasher)
+    accounts = providers.Factory(AccountService, uow=core.uow.provider, clock=core.clock, hasher=gateways.hasher,
+                                 read_uow=core.read_uow.provider)
     api_tokens = providers.Factory(ApiTokens, uow=core.uow.provider, clock=core.clock)
     account_admin = providers.Factory(AccountAdmin, uow=core.uow.provider)
     subscribe = providers.Factory(SubscribeHandler, uow=core.uow.provider, clock=core.clock)
@@ -264,7 +267,7 @@ class UseCases(containers.DeclarativeContainer):
         backoff=providers.Factory(timedelta, seconds=settings.provided.mail_retry_base_seconds),
         backoff_max=providers.Factory(timedelta, seconds=settings.provided.mail_retry_max_seconds),
     )
-    queries = providers.Factory(Queries, uow=core.uow.provider)
+    queries = providers.Factory(Queries, uow=core.read_uow.provider)
 
 
 class Container(containers.DeclarativeContainer):

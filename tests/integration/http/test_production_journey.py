@@ -47,8 +47,9 @@ async def test_the_journey_on_postgres_and_redis_with_a_worker_process(postgresq
             assert texts == {c["index"]: c["text"] for c in stored["chunks"]}
             ready = await client.get("/readyz")
             assert ready.status_code == 200 and (await ready.get_json())["checks"]["queues"] == "ok"
-            queues = await (await client.get("/api/books", headers=auth)).get_json()
-            assert queues["books"][0]["status"] == "written"
+            listed = (await (await client.get("/api/books", headers=auth)).get_json())["books"][0]
+            assert listed["status"] == "written" and listed["chunks_done"] == listed["chunks_total"] == len(texts)
+            assert listed["words_written"] == sum(c["actual_words"] for c in stored["chunks"]) > 0
     finally:
         worker.stop()
         worker.ensure_stopped()

@@ -8,6 +8,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "buko_read_only"
 _DRIVERS = {"postgres": "postgresql+asyncpg", "postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
 
 
@@ -42,8 +43,10 @@ def make_engine(
     )
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: AsyncEngine, read_only: bool = False) -> async_sessionmaker[AsyncSession]:
+    """Sessions on `engine`; `read_only` ones never take SQLite's write lock (they must not write)."""
+    bind = engine.execution_options(**{READ_ONLY: True}) if read_only else engine
+    return async_sessionmaker(bind, expire_on_commit=False)
 
 
 def _sqlite_engine(url: URL, echo: bool, busy_timeout_ms: int) -> AsyncEngine:
@@ -68,7 +71,11 @@ def _sqlite_engine(url: URL, echo: bool, busy_timeout_ms: int) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection) -> None:
         # Take the write lock up front, so a read-then-write never commits on a stale read:
-        # a second writer waits here (busy_timeout) until the first commits.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # a second writer waits here (busy_timeout) until the first commits. Read-only units of
+        # work (queries) begin deferred: in WAL mode they read a snapshot beside the writer.
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

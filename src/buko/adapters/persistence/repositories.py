@@ -178,30 +178,15 @@ class SqlAlchemyBookRepository(BookRepository):
         total = (await self.session.execute(
             sa.select(sa.func.count()).select_from(books).where(*conditions)
         )).scalar_one()
-        done = chunks.c.status == "done"
-        per_book = (
-            sa.select(
-                chunks.c.book_id,
-                sa.func.sum(sa.case((done, chunks.c.actual_words), else_=0)).label("words"),
-                sa.func.sum(sa.case((done, 1), else_=0)).label("done"),
-                sa.func.count().label("total"),
-                sa.func.sum(chunks.c.usage["cost_usd"].as_float()).label("cost"),
-            )
-            .group_by(chunks.c.book_id)
-            .subquery()
-        )
         query = (
-            sa.select(books.c.id, books.c.owner_id, books.c.status, books.c.brief, books.c.architecture,
-                      books.c.demo, books.c.failure, books.c.created_at, books.c.updated_at,
-                      books.c.planning_usage, per_book.c.words, per_book.c.done, per_book.c.total, per_book.c.cost)
-            .select_from(books.outerjoin(per_book, per_book.c.book_id == books.c.id))
-            .where(*conditions)
-            .order_by(books.c.created_at.desc(), books.c.id)
-            .offset(offset)
-            .limit(limit)
+            sa.select(*SUMMARY_COLUMNS).where(*conditions)
+            .order_by(books.c.created_at.desc(), books.c.id).offset(offset).limit(limit)
         )
-        rows = (await self.session.execute(query)).mappings()
-        return [_summary(row) for row in rows], total
+        rows = (await self.session.execute(query)).mappings().all()
+        # Only this page's chunks are counted (never a scan of every book's chunks).
+        totals = {row["book_id"]: row for row in (await self.session.execute(
+            CHUNK_TOTALS, {"ids": [row["id"] for row in rows]})).mappings()} if rows else {}
+        return [_summary(row, totals.get(row["id"], {})) for row in rows], total
 
     async def delete(self, book_id: str) -> None:
         await self.session.execute(sa.delete(chunks).where(chunks.c.book_id == book_id))
@@ -299,7 +284,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _summary(row) -> BookSummary:
+SUMMARY_COLUMNS = (books.c.id, books.c.owner_id, books.c.status, books.c.brief, books.c.architecture, books.c.demo,
+                   books.c.failure, books.c.created_at, books.c.updated_at, books.c.planning_usage)
+_DONE = chunks.c.status == "done"
+CHUNK_TOTALS = (
+    sa.select(
+        chunks.c.book_id,
+        sa.func.sum(sa.case((_DONE, chunks.c.actual_words), else_=0)).label("words"),
+        sa.func.sum(sa.case((_DONE, 1), else_=0)).label("done"),
+        sa.func.count().label("total"),
+        sa.func.sum(chunks.c.usage["cost_usd"].as_float()).label("cost"),
+    )
+    .where(chunks.c.book_id.in_(sa.bindparam("ids", expanding=True)))
+    .group_by(chunks.c.book_id)
+)
+
+
+def _summary(row, totals) -> BookSummary:
     architecture, brief = row["architecture"], row["brief"]
     if architecture:
         title = architecture.get("title", "")
@@ -308,8 +309,8 @@ def _summary(row) -> BookSummary:
         title, target = brief.get("idea", "")[:80], int(brief.get("target_words", 0))
     return BookSummary(
         id=row["id"], owner_id=row["owner_id"], title=title, status=row["status"],
-        language=brief.get("language", "en"), words_written=int(row["words"] or 0), target_words=target,
-        chunks_done=int(row["done"] or 0), chunks_total=int(row["total"] or 0),
-        cost_usd=round(float(row["cost"] or 0) + float((row["planning_usage"] or {}).get("cost_usd", 0)), 6),
+        language=brief.get("language", "en"), words_written=int(totals.get("words") or 0), target_words=target,
+        chunks_done=int(totals.get("done") or 0), chunks_total=int(totals.get("total") or 0),
+        cost_usd=round(float(totals.get("cost") or 0) + float((row["planning_usage"] or {}).get("cost_usd", 0)), 6),
         demo=row["demo"], failure=row["failure"], created_at=row["created_at"], updated_at=row["updated_at"],
     )

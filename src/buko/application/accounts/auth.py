@@ -46,8 +46,9 @@ class AccountService:
     """Use cases of one's own account (the hash work runs off the event loop)."""
 
     def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, hasher: PasswordHasher,
-                 session_lifetime: timedelta = SESSION_LIFETIME):
+                 session_lifetime: timedelta = SESSION_LIFETIME, read_uow: Callable[[], UnitOfWork] | None = None):
         self.uow, self.clock, self.hasher, self.lifetime = uow, clock, hasher, session_lifetime
+        self.read_uow = read_uow or uow  # who-is-calling runs on every request: reads only, no write lock
         self._dummy_hash: str | None = None
 
     async def log_in(self, cmd: LogIn) -> LoggedIn:
@@ -82,28 +83,30 @@ class AccountService:
 
     async def by_session(self, session_secret: str) -> Caller:
         now = self.clock.now()
-        async with self.uow() as uow:
+        async with self.read_uow() as uow:
             session = await uow.sessions.get(digest(session_secret))
-            if session is None:
-                raise Unauthenticated("not logged in")
-            if not session.live_at(now):
+            user = await uow.users.get(session.user_id) if session is not None else None
+        if session is None:
+            raise Unauthenticated("not logged in")
+        if not session.live_at(now):
+            async with self.uow() as uow:
                 await uow.sessions.remove(session.secret_hash)
                 await uow.commit()
-                raise Unauthenticated("your session has expired; log in again")
-            user = await uow.users.get(session.user_id)
+            raise Unauthenticated("your session has expired; log in again")
         return Caller(_usable(user), session)
 
     async def by_token(self, token: str) -> Caller:
         if not token.startswith(TOKEN_PREFIX):
             raise Unauthenticated("not a Buko API token")
         now = self.clock.now()
-        async with self.uow() as uow:
+        async with self.read_uow() as uow:
             found = await uow.tokens.by_secret(digest(token))
-            if found is None or not found.active:
-                raise Unauthenticated("this API token is not valid (revoked or unknown)")
-            user = await uow.users.get(found.user_id)
-            if found.last_used_at is None or now - found.last_used_at > TOKEN_TOUCH_INTERVAL:
-                await uow.tokens.save(replace(found, last_used_at=now))  # not on every request: writes cost
+            user = await uow.users.get(found.user_id) if found is not None else None
+        if found is None or not found.active:
+            raise Unauthenticated("this API token is not valid (revoked or unknown)")
+        if found.last_used_at is None or now - found.last_used_at > TOKEN_TOUCH_INTERVAL:
+            async with self.uow() as uow:  # not on every request: writes cost
+                await uow.tokens.save(replace(found, last_used_at=now))
                 await uow.commit()
         return Caller(_usable(user))
 
