@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     )
     sweep_interval_seconds: float = Field(60.0, gt=0, validation_alias=_env("BUKO_SWEEP_INTERVAL_SECONDS"))
     sweep_grace_seconds: float = Field(120.0, ge=0, validation_alias=_env("BUKO_SWEEP_GRACE_SECONDS"))
+    # Workers refresh a heartbeat key this often (it lives 3 beats); a dead worker's tasks and chunks
+    # are taken over once its key is gone and its task has been idle 2 beats: within 4-5 beats.
+    worker_heartbeat_seconds: float = Field(
+        5.0, ge=0.2, le=60, validation_alias=_env("BUKO_WORKER_HEARTBEAT_SECONDS")
+    )
 
     # The web tier (buko serve)
     environment: str = Field("development", pattern="^(development|production)$",

@@ -52,10 +52,10 @@ class MessageBus:
             for handler in self.handlers.get(type(event), ()):
                 try:
                     await handler(event)
-                except Exception:
-                    log.warning("handling %s failed (what it left undone is recovered: the sweeper re-queues "
-                                "work, watchers catch up from the stored chunks)", type(event).__name__,
-                                exc_info=True)
+                except Exception as exc:
+                    log.warning("handling %s failed: %s (what it left undone is recovered: the sweeper "
+                                "re-queues work, watchers catch up from the stored chunks)", type(event).__name__,
+                                exc or type(exc).__name__)
 
     async def _enqueue(self, command) -> None:
         """Queue follow-up work, riding out a short outage of the queue (a Redis restart)."""

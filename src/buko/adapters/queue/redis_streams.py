@@ -23,9 +23,10 @@ from buko.application.commands import QUEUES
 
 log = logging.getLogger(__name__)
 GROUP = "buko"
-HEARTBEAT_SECONDS = 5.0  # workers refresh their heartbeat key this often; it lives 3 times as long
-DEAD_AFTER_MS = 10_000  # a pending task is taken from a worker without heartbeat once idle this long
-FORGET_AFTER_MS = 30_000  # a worker without heartbeat, idle this long and holding nothing, leaves the group
+HEARTBEAT_SECONDS = 5.0  # workers refresh their heartbeat key this often; it lives HEARTBEAT_TTL beats
+HEARTBEAT_TTL = 3  # beats a heartbeat key lives
+DEAD_AFTER = 2  # beats a task must have been idle before it is taken from a worker without heartbeat
+FORGET_AFTER = 6  # beats a worker without heartbeat, holding nothing, stays idle before it leaves the group
 SCAN_PENDING = 100
 ACK_RETRIES = (0.2, 0.5, 1.0, 2.0, 4.0)
 
@@ -46,7 +47,7 @@ class AcknowledgedStreamBroker(RedisStreamBroker):
     """
 
     def __init__(self, url: str, queue: str, stream: str, maxlen: int, idle_timeout_ms: int,
-                 prefix: str | None = None, **kwargs):
+                 prefix: str | None = None, heartbeat_seconds: float = HEARTBEAT_SECONDS, **kwargs):
         super().__init__(
             url,
             queue_name=stream,
@@ -62,8 +63,10 @@ class AcknowledgedStreamBroker(RedisStreamBroker):
         )
         self.queue = queue
         self.prefix = prefix if prefix is not None else stream[: -len(stream_name("", queue))]
-        self.dead_after_ms = min(idle_timeout_ms, DEAD_AFTER_MS)
-        self.reap_every = min(HEARTBEAT_SECONDS, idle_timeout_ms / 1000)
+        self.heartbeat = heartbeat_seconds
+        self.dead_after_ms = int(min(idle_timeout_ms, DEAD_AFTER * heartbeat_seconds * 1000))
+        self.forget_after_ms = int(FORGET_AFTER * heartbeat_seconds * 1000)
+        self.reap_every = min(heartbeat_seconds, idle_timeout_ms / 1000)
         self._next_reap = 0.0
         self._quiet_until = 0.0  # after Redis comes back, heartbeats need a moment to come back too
 
@@ -91,7 +94,7 @@ class AcknowledgedStreamBroker(RedisStreamBroker):
                     if not outage:
                         log.warning("queue %s: Redis unavailable (%s); retrying", self.queue, lost)
                     outage = True
-                    self._quiet_until = time.monotonic() + 3 * HEARTBEAT_SECONDS
+                    self._quiet_until = time.monotonic() + HEARTBEAT_TTL * self.heartbeat
                     await asyncio.sleep(1.0)
                     continue
                 _honour_cancellation()
@@ -154,7 +157,7 @@ class AcknowledgedStreamBroker(RedisStreamBroker):
     async def _forget_the_dead(self, redis: Redis) -> None:
         """Workers killed with kill -9 would stay in the group forever: remove those that hold nothing."""
         consumers = await redis.xinfo_consumers(self.queue_name, GROUP)
-        idle = {_text(c["name"]) for c in consumers if not c["pending"] and c["idle"] >= FORGET_AFTER_MS}
+        idle = {_text(c["name"]) for c in consumers if not c["pending"] and c["idle"] >= self.forget_after_ms}
         for name in await self._without_heartbeat(redis, idle - {self.consumer_name}):
             await redis.xgroup_delconsumer(self.queue_name, GROUP, name)
             log.info("queue %s: removed the dead worker %s from the group", self.queue, name)
@@ -208,6 +211,7 @@ def redis_brokers(settings) -> dict[str, AsyncBroker]:
             settings.queue_maxlen,
             idle_ms,
             prefix=settings.redis_prefix,
+            heartbeat_seconds=settings.worker_heartbeat_seconds,
             max_connection_pool_size=settings.worker_concurrency + 8,
         )
         for queue in QUEUES

@@ -123,8 +123,10 @@ class WriteChunkHandler(BookUseCase):
         (the stored chunks are the truth, and watchers catch up from them)."""
         try:
             await self.live.publish(book_id, event)
-        except Exception:
-            log.warning("could not publish a live event for book %s", book_id, exc_info=True)
+        except Exception as exc:  # said once per chunk: an outage would otherwise log every delta
+            said = getattr(self, "_said_unpublished", False)
+            (log.debug if said else log.warning)("could not publish a live event for book %s: %s", book_id, exc)
+            self._said_unpublished = True
 
     async def _keep_lease(self, cmd: WriteChunk) -> None:
         """Renew the lease while the chunk is being written, so a long chunk (or a long wait for

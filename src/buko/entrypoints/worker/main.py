@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from taskiq.receiver import Receiver
 
 from buko.adapters.queue.inspect import QueueInspector
-from buko.adapters.queue.redis_streams import HEARTBEAT_SECONDS
+from buko.adapters.queue.redis_streams import HEARTBEAT_TTL
 from buko.application.commands import EMAIL_QUEUE, GENERATION_QUEUE
 from buko.bootstrap import build_container
 from buko.config import Settings
@@ -26,7 +26,6 @@ from buko.entrypoints.worker.sweeper import Sweeper
 
 log = logging.getLogger("buko.worker")
 HARD_STOP = 9.5
-HEARTBEAT = HEARTBEAT_SECONDS
 
 
 class TrackingReceiver(Receiver):
@@ -45,17 +44,18 @@ class TrackingReceiver(Receiver):
             self.running.discard(task)
 
 
-async def _heartbeat(inspector: QueueInspector, brokers: dict) -> None:
-    """Tell `buko write` and `buko doctor` this worker is alive (a key per queue with a short TTL)."""
+async def _heartbeat(inspector: QueueInspector, brokers: dict, every: float) -> None:
+    """Tell the other workers, `buko write` and `buko doctor` this worker is alive (a key per queue
+    with a short TTL): when it stops, what it held is taken over."""
     while True:
         try:
             for queue, broker in brokers.items():
-                await inspector.heartbeat(queue, broker.consumer_name, HEARTBEAT * 3)
+                await inspector.heartbeat(queue, broker.consumer_name, every * HEARTBEAT_TTL)
         except Exception as exc:  # Redis away for a moment: the next beat will do
             log.warning("heartbeat failed: %s", exc)
         if asyncio.current_task().cancelling():  # a cancellation redis-py swallowed
             raise asyncio.CancelledError
-        await asyncio.sleep(HEARTBEAT)
+        await asyncio.sleep(every)
 
 
 async def _leave(inspector: QueueInspector, brokers: dict) -> None:
@@ -104,7 +104,7 @@ async def serve(settings: Settings, queues: list[str], concurrency: int) -> int:
                 wait_tasks_timeout=settings.worker_shutdown_grace_seconds,
             ))
         listening = [asyncio.create_task(r.listen(finish)) for r in receivers]
-        helpers = [asyncio.create_task(_heartbeat(inspector, brokers))]
+        helpers = [asyncio.create_task(_heartbeat(inspector, brokers, settings.worker_heartbeat_seconds))]
         if GENERATION_QUEUE in brokers:
             helpers.append(asyncio.create_task(Sweeper(container).run()))
         if EMAIL_QUEUE in brokers:
