@@ -1,10 +1,13 @@
-"""Export benchmark: a 60,000-word, 20-chapter book to PDF, EPUB and DOCX, against pandoc on the same Markdown.
+"""Export benchmark: a 60,000-word, 20-chapter book to PDF, EPUB and DOCX, against pandoc and an earlier Buko.
 
 Each run is its own child process, so its peak memory (max RSS, from wait4) is its own. Buko's figures are
 given twice: the whole process (interpreter start and imports included, as pandoc's are) and the render
-alone (cover + exporter, timed inside the child). Medians over --repeat runs.
+alone (cover + exporter, timed inside the child). With --baseline REV the same book is also rendered by the
+exporters of git revision REV (extracted to a temporary folder), run for run interleaved with the current
+ones, so both see the same machine load: on a shared machine only ratios measured in one run mean anything.
+Medians over --repeat runs; the load average is printed before and after each format.
 
-    .venv/bin/python bench/export.py [--repeat 5] [--words 60000] [--keep DIR]
+    .venv/bin/python bench/export.py [--repeat 5] [--words 60000] [--baseline 55d47ce] [--keep DIR]
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -23,18 +27,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 EXPORTERS = {"pdf": "buko.adapters.export.pdf.WeasyPrintExporter", "epub": "buko.adapters.export.epub.EbookLibExporter",
              "docx": "buko.adapters.export.docx.PythonDocxExporter"}
-TARGETS = {"pdf": "under 15 s and 400 MB", "epub": "at most 1.5x pandoc", "docx": "at most 1.5x pandoc"}
+TARGETS = {"pdf": "half the baseline's time", "epub": "at most 1.0x pandoc", "docx": "at most 1.0x pandoc"}
 
 
 def book(words: int):
-    sys.path.insert(0, str(ROOT))
     from tests.fixtures.spanish_book import spanish_book
 
     return spanish_book(words_per_chapter=words // 20, chapters=20)
 
 
-def child(fmt: str, words: int, out: Path) -> None:
-    """Runs in the child process: render one format once, print the render time."""
+def child(fmt: str, words: int, out: Path, source: Path | None) -> None:
+    """Runs in the child process: render one format once with the code in `source` (or this tree)."""
+    sys.path.insert(0, str(source or ROOT))
+    if source:
+        sys.path.insert(0, str(source / "src"))
     import importlib
 
     from buko.adapters.export.cover import PillowCoverRenderer
@@ -46,7 +52,7 @@ def child(fmt: str, words: int, out: Path) -> None:
     data = exporter.render(manuscript, PillowCoverRenderer().render(manuscript))
     elapsed = time.perf_counter() - started
     out.write_bytes(data)
-    print(json.dumps({"render": elapsed, "bytes": len(data)}))
+    print(json.dumps({"render": elapsed, "bytes": len(data), "module": importlib.import_module(module).__file__}))
 
 
 def measure(argv: list[str]) -> dict:
@@ -65,20 +71,36 @@ def measure(argv: list[str]) -> dict:
     return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, **extra}
 
 
+def extract(revision: str, folder: Path) -> Path:
+    """The exporters (src) and fixtures of `revision`, for the baseline runs."""
+    archive = subprocess.run(["git", "archive", "--format=tar", revision, "src", "tests/fixtures"], cwd=ROOT,
+                             capture_output=True, check=True).stdout
+    target = folder / f"baseline-{revision}"
+    with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")
+    (target / "tests" / "__init__.py").touch()
+    return target
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--words", type=int, default=60_000)
+    parser.add_argument("--formats", default="pdf,epub,docx")
+    parser.add_argument("--baseline", help="git revision whose exporters are measured in the same run")
     parser.add_argument("--keep", type=Path, help="folder to keep the files in")
     parser.add_argument("--child", choices=["pdf", "epub", "docx"], help=argparse.SUPPRESS)
+    parser.add_argument("--source", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.words, args.out)
+        return child(args.child, args.words, args.out, args.source)
 
+    sys.path.insert(0, str(ROOT))
     pandoc = shutil.which("pandoc")
     folder = args.keep or Path(tempfile.mkdtemp(prefix="buko-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
+    baseline = extract(args.baseline, folder) if args.baseline else None
     from buko.adapters.export.cover import PillowCoverRenderer
     from buko.adapters.export.markdown import MarkdownExporter
 
@@ -91,35 +113,50 @@ def main() -> None:
     if pandoc:
         version = subprocess.run([pandoc, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
     print(f"book: {len(manuscript.chapters)} chapters, {words} words; {args.repeat} runs each; "
-          f"python {sys.version.split()[0]}, {version}")
-    print(f"{'format':6} {'process s':>9} {'render s':>9} {'peak MB':>8} {'pandoc s':>9} {'pandoc MB':>9} "
-          f"{'ratio':>6} {'render ratio':>12}  target")
-    for fmt in ("pdf", "epub", "docx"):
-        runs, theirs = [], []
-        for _ in range(args.repeat):
-            out = folder / f"buko.{fmt}"
-            argv = [sys.executable, __file__, "--child", fmt, "--words", str(args.words), "--out", str(out)]
-            runs.append(measure(argv))
+          f"python {sys.version.split()[0]}, {version}; baseline: {args.baseline or 'none'}; {os.cpu_count()} CPUs")
+    print(f"{'format':9} {'process s':>9} {'render s':>9} {'peak MB':>8} {'÷pandoc':>8} {'render÷pandoc':>13} "
+          f"{'÷baseline':>9} {'s/10k words':>11}  load avg (1 min) before→after  target")
+    for fmt in args.formats.split(","):
+        load_before = os.getloadavg()[0]
+        runs: dict[str, list[dict]] = {"now": [], "baseline": [], "pandoc": []}
+        for i in range(args.repeat):
+            for kind, code in (("baseline", baseline), ("now", None)):
+                if kind == "baseline" and code is None:
+                    continue
+                argv = [sys.executable, __file__, "--child", fmt, "--words", str(args.words),
+                        "--out", str(folder / f"{kind}.{fmt}")] + (["--source", str(code)] if code else [])
+                runs[kind].append(measure(argv))
             if pandoc and fmt != "pdf":
                 cover = ["--epub-cover-image", str(folder / "cover.png")] if fmt == "epub" else []
-                theirs.append(measure([pandoc, str(source), *cover, "-o", str(folder / f"pandoc.{fmt}")]))
-        report(fmt, runs, theirs)
+                runs["pandoc"].append(measure([pandoc, str(source), *cover, "-o", str(folder / f"pandoc.{fmt}")]))
+        report(fmt, runs, words, load_before, os.getloadavg()[0])
     print(f"files in {folder}")
 
 
-def report(fmt: str, runs: list[dict], theirs: list[dict]) -> None:
+def report(fmt: str, runs: dict[str, list[dict]], words: int, load_before: float, load_after: float) -> None:
     def median(rows: list[dict], key: str) -> float:
         return statistics.median(r[key] for r in rows)
 
-    wall, render, rss = median(runs, "wall"), median(runs, "render"), median(runs, "rss_mb")
-    cells = [f"{fmt:6}", f"{wall:9.2f}", f"{render:9.2f}", f"{rss:8.0f}"]
-    if theirs:
-        their_wall = median(theirs, "wall")
-        cells += [f"{their_wall:9.2f}", f"{median(theirs, 'rss_mb'):9.0f}",
-                  f"{wall / their_wall:5.2f}x", f"{render / their_wall:11.2f}x"]
-    else:
-        cells += [f"{'-':>9}", f"{'-':>9}", f"{'-':>6}", f"{'-':>12}"]
-    print(" ".join(cells) + f"  {TARGETS[fmt]}")
+    for kind in ("baseline", "now"):
+        rows = runs[kind]
+        if not rows:
+            continue
+        wall, render, rss = median(rows, "wall"), median(rows, "render"), median(rows, "rss_mb")
+        cells = [f"{fmt + ('' if kind == 'now' else ' (base)'):9}", f"{wall:9.2f}", f"{render:9.2f}", f"{rss:8.0f}"]
+        if runs["pandoc"]:
+            theirs = median(runs["pandoc"], "wall")
+            cells += [f"{wall / theirs:7.2f}x", f"{render / theirs:12.2f}x"]
+        else:
+            cells += [f"{'-':>8}", f"{'-':>13}"]
+        if kind == "now" and runs["baseline"]:
+            cells.append(f"{render / median(runs['baseline'], 'render'):8.2f}x")
+        else:
+            cells.append(f"{'-':>9}")
+        cells.append(f"{render / words * 10_000:11.2f}")
+        cells.append(f"  {load_before:5.2f}→{load_after:5.2f}")
+        print(" ".join(cells) + (f"  {TARGETS[fmt]}" if kind == "now" else ""))
+    if runs["pandoc"]:
+        print(f"{'pandoc':9} {median(runs['pandoc'], 'wall'):9.2f} {'':9} {median(runs['pandoc'], 'rss_mb'):8.0f}")
 
 
 if __name__ == "__main__":

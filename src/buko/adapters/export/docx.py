@@ -12,8 +12,8 @@ from docx.shared import Mm
 from buko.adapters.export import fonts
 from buko.adapters.export.docx_body import BodyWriter
 from buko.adapters.export.docx_styles import PAGES, define_styles, element, set_setting
-from buko.adapters.export.epub import reproducible_zip
 from buko.adapters.export.markup import label, markdown_to_xhtml, parse_fragment, typeset_manuscript
+from buko.adapters.export.zipstamp import stamp_zip
 from buko.application.ports import Exporter
 from buko.domain.books.manuscript import Manuscript, shorten
 
@@ -112,7 +112,7 @@ class PythonDocxExporter(Exporter):
                 settings_notes.append(element("w:footnote", id=number))
         out = io.BytesIO()
         doc.save(out)
-        return reproducible_zip(out.getvalue(), when)
+        return stamp_zip(out.getvalue(), when)
 
     @staticmethod
     def _toc(doc, m: Manuscript) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 import io
 import re
 import uuid
-import zipfile
 from datetime import UTC, datetime
 
 from ebooklib import epub
 
 from buko.adapters.export.markup import escape, label, markdown_to_xhtml, typeset_manuscript
+from buko.adapters.export.zipstamp import stamp_zip
 from buko.application.ports import Exporter
 from buko.domain.books.manuscript import Manuscript
 
@@ -107,19 +107,6 @@ def _unescape(text: str) -> str:
         .replace("&amp;", "&")
 
 
-def reproducible_zip(data: bytes, when: datetime) -> bytes:
-    """The same archive with every entry dated `when` (ebooklib stamps the wall clock), mimetype first, stored."""
-    stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
-            entry.compress_type = zipfile.ZIP_STORED if info.filename == "mimetype" else zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            target.writestr(entry, source.read(info.filename), compresslevel=6)
-    return out.getvalue()
-
-
 class EbookLibExporter(Exporter):
     """EPUB 3 with NCX and nav (chapters and sections), accessibility metadata, cover, title page, one file per
     chapter. The same manuscript always gives the same bytes: dates come from the book, not the clock."""
@@ -189,7 +176,7 @@ class EbookLibExporter(Exporter):
         out = io.BytesIO()
         epub.write_epub(out, book, {"mtime": modified, "epub3_pages": False, "raise_exceptions": True,
                                     "landmark_title": label(lang, "landmarks")})
-        return reproducible_zip(out.getvalue(), modified)
+        return stamp_zip(out.getvalue(), modified)
 
     @staticmethod
     def _page(book: epub.EpubBook, css: epub.EpubItem, uid: str, name: str, title: str, lang: str, body: str):

@@ -51,6 +51,8 @@ def _wrap_last_word(slots: list[tuple[ET.Element, str, ET.Element]]) -> None:
         found = _LAST_WORD.search(text) if text.strip() else None
         if not found:
             continue
+        if sum(c.isalpha() for c in found[1]) < MIN_WORD and any(c.isalnum() for c in found[1]):
+            return  # too short to be hyphenated anyway: no span (each one costs layout time)
         span = ET.Element("span", {"class": "nohy"})
         span.text, span.tail = found[1], found[2]
         setattr(node, attr, text[: found.start()])
