@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     rate_limit_register: str = Field("5/minute;30/hour", validation_alias=_env("BUKO_RATE_LIMIT_REGISTER"))
     rate_limit_work: str = Field("30/minute", validation_alias=_env("BUKO_RATE_LIMIT_WORK"))
     rate_limit_export: str = Field("60/minute", validation_alias=_env("BUKO_RATE_LIMIT_EXPORT"))
+    proxy_hops: int = Field(0, ge=0, le=5, validation_alias=_env("BUKO_PROXY_HOPS"))
     fast_password_hashing: bool = Field(False, validation_alias=_env("BUKO_FAST_PASSWORD_HASHING"))
 
     export_dir: Path | None = Field(None, validation_alias=_env("BUKO_EXPORT_DIR"))
@@ -118,6 +119,29 @@ class Settings(BaseSettings):
     mp_currency: str = Field("ARS", pattern="^(ARS|BRL|MXN|CLP|COP|PEN|UYU|USD)$", validation_alias=_env("MP_CURRENCY"))
     billing_grace_days: float = Field(7.0, ge=0, validation_alias=_env("BUKO_BILLING_GRACE_DAYS"))
     billing_sweep_seconds: float = Field(60.0, gt=0, validation_alias=_env("BUKO_BILLING_SWEEP_SECONDS"))
+
+    # Observability: /metrics access, structured logs, Sentry, the live analytics dashboard
+    metrics_allow: str = Field("", validation_alias=_env("BUKO_METRICS_ALLOW"))
+    log_format: str = Field("auto", pattern="^(auto|json|text)$", validation_alias=_env("BUKO_LOG_FORMAT"))
+    log_level: str = Field("", pattern="^(|DEBUG|INFO|WARNING|ERROR|debug|info|warning|error)$",
+                           validation_alias=_env("BUKO_LOG_LEVEL"))
+    log_file: str = Field("", validation_alias=_env("BUKO_LOG_FILE"))
+    sentry_dsn: SecretStr = Field("", validation_alias=_env("SENTRY_DSN"))
+    worker_metrics_port: int = Field(0, ge=0, le=65535, validation_alias=_env("BUKO_WORKER_METRICS_PORT"))
+    analytics_push_seconds: float = Field(5.0, ge=0.5, le=3600, validation_alias=_env("BUKO_ANALYTICS_PUSH_SECONDS"))
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _metrics_allow(cls, value: str) -> str:
+        import ipaddress
+
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"BUKO_METRICS_ALLOW must list networks like 10.0.0.0/8,192.168.1.5; "
+                                 f"{part!r} is not one") from None
+        return value.strip()
 
     @field_validator("claude_thinking_budget")
     @classmethod

@@ -1,4 +1,6 @@
 """`buko.entrypoints.http.asgi:app` — the app built from the environment (hypercorn workers import it)."""
+from buko.config import Settings
 from buko.entrypoints.http.app import create_app
+from buko.entrypoints.http.serve import behind_proxies
 
-app = create_app()
+app = behind_proxies(create_app(), Settings().proxy_hops)

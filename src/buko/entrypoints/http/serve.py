@@ -25,6 +25,16 @@ def hypercorn_config(settings: Settings, host: str, port: int, workers: int) -> 
     return config
 
 
+def behind_proxies(app, hops: int):
+    """Behind `hops` trusted proxies (nginx), the client's address comes from X-Forwarded-For:
+    rate limits count real clients, not the proxy. Without proxies the header is never trusted."""
+    if hops <= 0:
+        return app
+    from hypercorn.middleware import ProxyFixMiddleware
+
+    return ProxyFixMiddleware(app, mode="legacy", trusted_hops=hops)
+
+
 def check(settings: Settings, workers: int) -> None:
     if workers > 1 and not settings.redis_url:
         raise ServeRefused("--workers above 1 needs REDIS_URL: without it queues and live events live in one "
@@ -56,7 +66,7 @@ def run(settings: Settings, host: str, port: int, workers: int, announce) -> int
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await hypercorn_serve(app, config, shutdown_trigger=stop.wait)
+        await hypercorn_serve(behind_proxies(app, settings.proxy_hops), config, shutdown_trigger=stop.wait)
 
     asyncio.run(main())
     return 0
