@@ -322,20 +322,22 @@ def wants_summary(req: dict) -> bool:
     return any("<summary>" in text for text, _ in _texts(req) if not text.startswith("{"))
 
 
-def book_text(req: dict, rng: random.Random, lang: str) -> str:
+def book_text(req: dict, rng: random.Random, lang: str, scale: float = 1.0) -> str:
     """Prose for the request: per planned piece (with its heading) when listed, else of the requested
-    length; then a ``<summary>`` block when asked for."""
+    length (times ``scale``: below 1 plays a model that under-writes); then a ``<summary>`` block
+    when asked for."""
     pieces = planned_pieces(req)
     if pieces:
-        text = "\n\n".join((f"{head}\n\n" if head else "") + prose(rng, words, lang) for head, words in pieces)
+        text = "\n\n".join((f"{head}\n\n" if head else "") + prose(rng, max(1, round(words * scale)), lang)
+                           for head, words in pieces)
     else:
-        text = prose(rng, requested_words(req), lang)
+        text = prose(rng, max(1, round(requested_words(req) * scale)), lang)
     if wants_summary(req):
         text += "\n\n<summary>" + " ".join(prose(rng, rng.randint(90, 160), lang).split()) + "</summary>"
     return text
 
 
-def default_reply(req: dict, rng: random.Random) -> Reply:
+def default_reply(req: dict, rng: random.Random, scale: float = 1.0) -> Reply:
     """The built-in responder: forced tool use, else (thinking +) prose of the requested length."""
     lang, choice = detect_language(req), req.get("tool_choice") or {}
     if req.get("tools") and choice.get("type") in ("tool", "any"):
@@ -347,11 +349,30 @@ def default_reply(req: dict, rng: random.Random) -> Reply:
         words = min(rng.randint(40, 120), int(thinking.get("budget_tokens", 10 ** 6) * WORDS_PER_TOKEN))
         reply.thinking = "" if thinking.get("display") == "omitted" else thinking_prose(rng, words)
         budget -= round(words / WORDS_PER_TOKEN)
-    text = book_text(req, rng, lang)
+    text = book_text(req, rng, lang, scale)
     limit = max(0, int(budget * WORDS_PER_TOKEN))
     reply.text = "".join(re.findall(r"\s*\S+", text)[:limit])
     reply.stop_reason = "max_tokens" if len(text.split()) > limit else None
     return reply
+
+
+ADAPTIVE_MODELS = ("claude-opus-4-6", "claude-sonnet-4-6")
+
+
+def request_problem(req: dict) -> str:
+    """What the Messages API would refuse in this request with a 400 (the checks Buko can get wrong)."""
+    max_tokens, thinking = req.get("max_tokens"), req.get("thinking") or {}
+    if not isinstance(max_tokens, int) or max_tokens < 1:
+        return "max_tokens: must be a positive integer"
+    if thinking.get("type") == "enabled":
+        budget = thinking.get("budget_tokens", 0)
+        if budget < 1024:
+            return "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+        if budget >= max_tokens:
+            return "`max_tokens` must be greater than `thinking.budget_tokens`"
+    if thinking.get("type") == "adaptive" and not str(req.get("model", "")).startswith(ADAPTIVE_MODELS):
+        return f"thinking type 'adaptive' is not supported by model {req.get('model')}"
+    return ""
 
 
 # ----------------------------------------------------------------------------- server
@@ -365,8 +386,14 @@ class AnthropicStub:
     ``"requests-remaining"``), ``tokens_per_second`` and ``ttft`` (mutable pacing)."""
 
     def __init__(self, *, port: int = 0, tokens_per_second: float = 0, ttft: float = 0,
-                 responder: Callable[[dict], Any] | None = None, ratelimits: dict[str, Any] | None = None):
+                 responder: Callable[[dict], Any] | None = None, ratelimits: dict[str, Any] | None = None,
+                 fault_rate: float = 0.0, under_write: float = 1.0, seed: int = 0):
         self.port, self.tokens_per_second, self.ttft, self.responder = port, tokens_per_second, ttft, responder
+        # Random faults on a share of requests (when none is queued), and a model writing only
+        # ``under_write`` of what it is asked for: for benchmarks and soak tests.
+        self.fault_rate, self.under_write, self._fault_rng = fault_rate, under_write, random.Random(seed)
+        self.http_faults_served = 0
+        self.refused: list[str] = []  # why requests were refused with a 400, as the API would
         self.ratelimits = {"requests-limit": 4000, "requests-remaining": 3999, "tokens-limit": 2_000_000,
                            "tokens-remaining": 1_990_000, **(ratelimits or {})}
         self.requests: list[RecordedRequest] = []
@@ -456,8 +483,9 @@ class AnthropicStub:
         await writer.drain()
         return True
 
-    async def _error(self, writer: asyncio.StreamWriter, status: int, etype: str, **extra: Any) -> bool:
-        body = {"type": "error", "error": {"type": etype, "message": f"stub {etype} ({status})"},
+    async def _error(self, writer: asyncio.StreamWriter, status: int, etype: str, message: str = "",
+                     **extra: Any) -> bool:
+        body = {"type": "error", "error": {"type": etype, "message": message or f"stub {etype} ({status})"},
                 "request_id": f"req_stub_{_RID.get()}"}
         return await self._json(writer, status, body, **extra)
 
@@ -476,8 +504,13 @@ class AnthropicStub:
             return await self._json(writer, 200, {"input_tokens": sum(self._input_usage(req, False).values())})
         if method != "POST" or path != "/v1/messages":
             return await self._error(writer, 404, "not_found_error")
-        fault = self._faults.popleft() if self._faults else None
+        refused = request_problem(req)
+        if refused:
+            self.refused.append(refused)
+            return await self._error(writer, 400, "invalid_request_error", message=refused)
+        fault = self._faults.popleft() if self._faults else self._random_fault()
         if fault and fault.kind == "http":
+            self.http_faults_served += 1
             extra = {"retry-after": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
             return await self._error(writer, fault.status, fault.error_type, **extra)
         reply, blocks, usage = await self._plan(req, raw)
@@ -501,6 +534,17 @@ class AnthropicStub:
         message.update(stop_reason=stop, usage=usage, content=[self._final_block(b) for b in blocks])
         return await self._json(writer, 200, message)
 
+    def _random_fault(self) -> Fault | None:
+        rng = self._fault_rng
+        if not self.fault_rate or rng.random() >= self.fault_rate:
+            return None
+        return rng.choice([
+            lambda: Fault.overloaded(), lambda: Fault.rate_limited(retry_after=0.5), lambda: Fault.server_error(),
+            lambda: Fault.error_mid_stream(after_tokens=rng.randint(0, 900)),
+            lambda: Fault.truncate(after_tokens=rng.randint(0, 900)),
+            lambda: Fault.max_tokens(after_tokens=rng.randint(200, 1500)),
+        ])()
+
     def _input_usage(self, req: dict, remember: bool = True) -> dict[str, int]:
         """input / cache_creation / cache_read split: the prefix through the last cache_control block
         is written the first time this stub sees it and read afterwards."""
@@ -522,7 +566,7 @@ class AnthropicStub:
         rng = random.Random(hashlib.sha256(raw).digest())
         reply = self.responder(req) if self.responder else None
         reply = (await reply) if inspect.isawaitable(reply) else reply
-        reply = Reply(text=reply) if isinstance(reply, str) else reply or default_reply(req, rng)
+        reply = Reply(text=reply) if isinstance(reply, str) else reply or default_reply(req, rng, self.under_write)
         blocks = []
         if reply.thinking is not None:
             sig = base64.b64encode(hashlib.sha256(raw + reply.thinking.encode()).digest() * 2).decode()
@@ -619,6 +663,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--tokens-per-second", type=float, default=0)
     ap.add_argument("--ttft", type=float, default=0)
     ap.add_argument("--responder", default="", help="module:function answering requests (see Reply)")
+    ap.add_argument("--fault-rate", type=float, default=0.0, help="share of requests given a random fault")
+    ap.add_argument("--under-write", type=float, default=1.0, help="write this share of the words asked for")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the random faults")
     args = ap.parse_args(argv)
     responder = None
     if args.responder:
@@ -629,7 +676,8 @@ def main(argv: list[str] | None = None) -> None:
 
     async def run() -> None:
         async with AnthropicStub(port=args.port, tokens_per_second=args.tokens_per_second, ttft=args.ttft,
-                                 responder=responder) as stub:
+                                 responder=responder, fault_rate=args.fault_rate, under_write=args.under_write,
+                                 seed=args.seed) as stub:
             print(stub.base_url, flush=True)
             stop = asyncio.Event()
             for sig in (signal.SIGINT, signal.SIGTERM):
