@@ -37,8 +37,10 @@ class Sweeper:
         self.sightings_key = f"{settings.redis_prefix}sweeper:orphans"
         self.marker_key = f"{settings.redis_prefix}sweeper:since"
         self.interval, self.grace = settings.sweep_interval_seconds, timedelta(seconds=settings.sweep_grace_seconds)
+        self.heartbeat = settings.worker_heartbeat_seconds
         self._marked = False
         self._reset_pending = False
+        self._reset_at = float("-inf")
 
     async def sweep_planning(self) -> list[str]:
         """Books in `planning` with no plan_book task anywhere get one again (with their notes)."""
@@ -84,7 +86,7 @@ class Sweeper:
                 orphans[key] = "queued"
             elif chunk.lease_until is None or chunk.lease_until < now:
                 orphans[key] = "its lease ran out"
-            elif not await self.liveness.alive(chunk.lease_owner):
+            elif self._heartbeats_back() and not await self.liveness.alive(chunk.lease_owner):
                 orphans[key] = f"its worker {chunk.lease_owner} is gone"
         return orphans
 
@@ -100,10 +102,17 @@ class Sweeper:
         if fresh:
             await self.redis.hset(self.sightings_key, mapping=fresh)
         grace = self.grace.total_seconds()
+        # A missing heartbeat is already a strong sign: a few more beats of absence are enough.
+        dead_grace = min(grace, 3 * self.heartbeat)
         return [
             key for key, why in orphans.items()
-            if (redis_was_reset and why == "queued") or now - seen.get(_field(key), now) >= grace
+            if (redis_was_reset and why == "queued")
+            or now - seen.get(_field(key), now) >= (dead_grace if why.startswith("its worker") else grace)
         ]
+
+    def _heartbeats_back(self) -> bool:
+        """Right after Redis lost its data the heartbeat keys are gone too, until the next beats."""
+        return time.monotonic() - self._reset_at > 3 * self.heartbeat
 
     async def _redis_was_reset(self) -> bool:
         """True once after Redis lost its data (the marker this sweeper set is gone)."""
@@ -111,6 +120,7 @@ class Sweeper:
         reset, self._marked = bool(created) and self._marked, True
         if reset:
             log.warning("sweeper: Redis lost its data; queued chunks are queued again now")
+            self._reset_at = time.monotonic()
         self._reset_pending = self._reset_pending or reset
         return self._reset_pending
 
