@@ -110,3 +110,40 @@ def _assemble(events: list[dict], start: dict | None = None) -> dict[int, str]:
         elif event["type"] == "delta":
             texts[event["index"]] = texts.get(event["index"], "") + event["text"]
     return texts
+
+
+async def test_a_socket_too_slow_for_its_queue_is_closed_with_where_to_resume_and_loses_nothing(tmp_path):
+    """The writer publishes faster than this socket drains a 10-event queue: the server closes it
+    with `too_slow` and the sequence to resume from; the client resumes and ends with the stored text."""
+    app = create_app(build_container(embedded_settings(tmp_path, ws_queue_events=10, chunk_words=2000)))
+    async with app.test_app() as running:
+        api = ApiClient(running)
+        client, csrf, _ = await api.register()
+        auth = bearer(await api.token_for(client, csrf))
+        book_id = (await (await client.post("/api/books", json=BRIEF, headers=auth)).get_json())["id"]
+        await wait_status(client, book_id, {"planned"}, auth)
+        await client.post(f"/api/books/{book_id}/approve", headers=auth)
+        events, closes, after = [], 0, None
+        started = False
+        while True:
+            path = f"/ws/books/{book_id}" + (f"?after={after}" if after is not None else "")
+            async with client.websocket(path, headers=auth) as ws:
+                first = json.loads(await ws.receive())
+                assert first["type"] == ("resumed" if after is not None else "snapshot")
+                last_seen = first.get("seq", after)
+                if not started:
+                    await client.post(f"/api/books/{book_id}/write", json={"lanes": 3}, headers=auth)
+                    started = True
+                got = await ws_events(ws, lambda e: e["type"] == "error" or
+                                      (e["type"] == "status" and e["status"] == "written"))
+            delivered = [e for e in got if e["type"] != "error"]
+            events += delivered
+            if got[-1]["type"] != "error":
+                break
+            assert got[-1]["error"]["code"] == "too_slow"
+            after = got[-1]["error"]["details"]["after"]
+            assert after == (delivered[-1]["seq"] if delivered else last_seen)  # all up to there was delivered
+            closes += 1
+        assert closes >= 1, "the socket was never too slow: the test did not test anything"
+        stored = await (await client.get(f"/api/books/{book_id}/chunks?limit=100", headers=auth)).get_json()
+        assert _assemble(events) == {c["index"]: c["text"] for c in stored["chunks"]}
