@@ -18,6 +18,16 @@ from buko.adapters.llm.offline import OfflineDemoWriter
 from buko.adapters.mail.outbox import OutboxMailer, SmtpMailer
 from buko.adapters.persistence.engine import make_engine, make_sessionmaker
 from buko.adapters.persistence.uow import SqlAlchemyUnitOfWork
+from buko.adapters.observability.instrumented import InstrumentedLanguageModel, InstrumentedMailer, observe_exporters
+from buko.adapters.observability.model_status import AdapterModelStatus
+from buko.adapters.observability.queue_detail import queue_details
+from buko.adapters.persistence.analytics_sql import SqlAnalytics
+from buko.adapters.persistence.ops_store import SqlAuditTrail, SqlMilestones, SqlModelCallLedger, SqlTaskFailures
+from buko.application.operations.admin_view import AdminView
+from buko.application.operations.analytics import Analytics
+from buko.application.operations.audit import AuditLog
+from buko.application.operations.failures import FailedTasks
+from buko.application.operations.milestones import record_milestones
 from buko.adapters.queue.taskiq_queue import TaskiqTaskQueue, in_memory_brokers
 from buko.adapters.live.hub import InProcessHubSource, LiveHub, RedisHubSource
 from buko.adapters.queue.monitor import InProcessQueueMonitor, RedisQueueMonitor
@@ -199,8 +209,25 @@ class UseCases(containers.DeclarativeContainer):
         Notifier, uow=core.uow.provider, queue=gateways.queue, renderer=gateways.mail_renderer, clock=core.clock,
         base_url=settings.provided.public_base_url, secret=providers.Singleton(link_secret, settings),
     )
-    bus = providers.Singleton(MessageBus, queue=gateways.queue, live=gateways.live, uow=core.uow.provider,
-                              notifier=notifier)
+    # Operations: ledgers, and the ports seen through instruments (metrics, log lines, ledger rows)
+    model_calls = providers.Singleton(SqlModelCallLedger, core.sessionmaker)
+    milestones = providers.Singleton(SqlMilestones, core.sessionmaker)
+    task_failures = providers.Singleton(SqlTaskFailures, core.sessionmaker)
+    audit_trail = providers.Singleton(SqlAuditTrail, core.sessionmaker)
+    observed_llm = providers.Singleton(InstrumentedLanguageModel, gateways.llm, model_calls)
+    observed_mailer = providers.Singleton(InstrumentedMailer, gateways.mailer)
+    observed_exporters = providers.Singleton(observe_exporters, gateways.exporters)
+    analytics = providers.Factory(Analytics, reader=providers.Singleton(SqlAnalytics, core.sessionmaker),
+                                  clock=core.clock)
+    audit_log = providers.Factory(AuditLog, trail=audit_trail, clock=core.clock)
+    failed_tasks = providers.Factory(FailedTasks, failures=task_failures, queue=gateways.queue, clock=core.clock)
+    model_status = providers.Singleton(AdapterModelStatus, gateways.llm)
+    admin_view = providers.Factory(AdminView, uow=core.uow.provider)
+    queue_details = providers.Singleton(queue_details, gateways.redis, settings.provided.redis_prefix)
+
+    plain_bus = providers.Singleton(MessageBus, queue=gateways.queue, live=gateways.live, uow=core.uow.provider,
+                                    notifier=notifier)
+    bus = providers.Singleton(record_milestones, plain_bus, milestones, core.clock)
     checkouts = providers.Factory(Checkouts, uow=core.uow.provider, clock=core.clock, gateways=gateways.payments)
     billing = providers.Factory(Billing, uow=core.uow.provider, clock=core.clock, gateways=gateways.payments,
                                 notify=notifier)
@@ -225,7 +252,7 @@ class UseCases(containers.DeclarativeContainer):
         PlanBookHandler,
         uow=core.uow.provider,
         bus=bus,
-        llm=gateways.llm,
+        llm=observed_llm,
         live=gateways.live,
         clock=core.clock,
         max_wait=settings.provided.model_max_wait_seconds,
@@ -241,7 +268,7 @@ class UseCases(containers.DeclarativeContainer):
         WriteChunkHandler,
         uow=core.uow.provider,
         bus=bus,
-        llm=gateways.llm,
+        llm=observed_llm,
         live=gateways.live,
         clock=core.clock,
         worker_id=core.worker_id,
@@ -255,7 +282,7 @@ class UseCases(containers.DeclarativeContainer):
     export_book = providers.Factory(
         ExportBookHandler,
         uow=core.uow.provider,
-        exporters=gateways.exporters,
+        exporters=observed_exporters,
         cover=gateways.cover,
         artifacts=gateways.artifacts,
     )
@@ -263,7 +290,7 @@ class UseCases(containers.DeclarativeContainer):
                                       advisor=gateways.cover_advisor)
     request_export = providers.Factory(RequestExport, export=export_book, queue=gateways.queue)
     send_email = providers.Factory(
-        SendEmailHandler, mailer=gateways.mailer, uow=core.uow.provider, clock=core.clock,
+        SendEmailHandler, mailer=observed_mailer, uow=core.uow.provider, clock=core.clock,
         backoff=providers.Factory(timedelta, seconds=settings.provided.mail_retry_base_seconds),
         backoff_max=providers.Factory(timedelta, seconds=settings.provided.mail_retry_max_seconds),
     )

@@ -106,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as invalid:
         print(f"buko: bad configuration:\n{invalid}", file=sys.stderr)
         return 2
+    from buko.adapters.observability.logs import configure_from_settings
+
+    configure_from_settings(settings, service=args.command in ("serve", "worker"), verbose=args.verbose)
     if args.command == "serve":
         return _serve(args, settings)
     if args.command == "admin":
@@ -183,6 +186,10 @@ def _worker(args, settings: Settings) -> int:
     from buko.entrypoints.worker.main import serve
 
     queues = list(QUEUES) if args.queue == "all" else [args.queue]
+    if settings.worker_metrics_port:  # without a shared BUKO_METRICS_DIR: this worker's own /metrics
+        from buko.adapters.observability.metrics import serve_process_metrics
+
+        serve_process_metrics(settings.worker_metrics_port)
     try:
         return asyncio.run(serve(settings, queues, args.concurrency or settings.worker_concurrency))
     except (OSError, RedisError) as unreachable:  # asyncpg's refusals are OSErrors

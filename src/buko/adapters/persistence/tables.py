@@ -338,3 +338,7 @@ def subscription_row(subscription: Subscription) -> dict:
 def subscription_from_row(row: Mapping) -> Subscription:
     return Subscription(status=SubscriptionStatus(row["status"]), gateway_ref=row["gateway_ref"] or "",
                         **{name: row[name] for name in SUBSCRIPTION_FIELDS})
+
+
+# The operations context's tables (model calls, milestones, audit log, failed tasks) share this metadata.
+from buko.adapters.persistence import ops_tables  # noqa: E402,F401

@@ -7,8 +7,8 @@ from quart import Quart, request
 from quart_schema import Info, QuartSchema
 
 from buko.bootstrap import Container, build_container
-from buko.entrypoints.http import auth
-from buko.entrypoints.http.api import accounts, admin, billing, books, docs, health, webhooks
+from buko.entrypoints.http import auth, observability
+from buko.entrypoints.http.api import accounts, admin, admin_ops, billing, books, docs, health, webhooks
 from buko.entrypoints.http.errors import register_error_handlers
 from buko.entrypoints.http.openapi import BukoOpenAPIProvider
 from buko.entrypoints.http.ws import SocketRegistry, register_socket
@@ -17,7 +17,7 @@ from buko.entrypoints.worker.runtime import running
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
        "font-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; frame-ancestors 'none'; "
        "base-uri 'self'; form-action 'self'")
-WIRED = [accounts, admin, books, billing, webhooks]
+WIRED = [accounts, admin, admin_ops, books, billing, webhooks]
 SHUTDOWN_GRACE = 3.0  # queued exports and mail get this long to finish when the server stops
 
 
@@ -39,12 +39,13 @@ def create_app(container: Container | None = None) -> Quart:
     app.extensions["buko_container"] = container
     app.extensions["buko_sockets"] = SocketRegistry()
     container.wire(modules=WIRED)
-    for blueprint in (health.bp, docs.bp, accounts.bp, books.bp, admin.bp, billing.bp, webhooks.bp):
+    for blueprint in (health.bp, docs.bp, accounts.bp, books.bp, admin.bp, admin_ops.bp, billing.bp, webhooks.bp):
         app.register_blueprint(blueprint)
     register_socket(app)
     register_error_handlers(app)
     _register_pages(app)
     app.before_request(auth.authenticate_request)
+    observability.install(app)  # request ids and logs, HTTP metrics, /metrics, the audit of admin actions
     app.after_request(_security_headers)
     stack = contextlib.AsyncExitStack()
 

@@ -50,6 +50,9 @@ def run(settings: Settings, host: str, port: int, workers: int, announce) -> int
         from hypercorn.run import run as run_workers
 
         config.application_path = "buko.entrypoints.http.asgi:app"
+        from buko.adapters.observability.multiproc import prepare_for_workers
+
+        prepare_for_workers()  # /metrics in any worker adds up every worker's samples (README: Observability)
         announce()
         return run_workers(config)
 

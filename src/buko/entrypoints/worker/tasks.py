@@ -7,6 +7,7 @@ import logging
 
 from taskiq import AsyncBroker, Context, TaskiqDepends
 
+from buko.adapters.observability import tasks as observed
 from buko.adapters.queue.taskiq_queue import TASK_NAMES
 from buko.application.commands import (
     ARCHITECTURE_QUEUE,
@@ -55,6 +56,7 @@ async def write_chunk(book_id: str, index: int, uc=TaskiqDepends(use_cases)) -> 
 def _handed_back() -> None:
     """The work was handed back and queued again: this delivery is done, and acknowledging it is
     right. Ending normally keeps taskiq from logging the cancellation as an error with a traceback."""
+    observed.handed_back()
     task = asyncio.current_task()
     while task.cancelling():
         task.uncancel()
@@ -82,6 +84,7 @@ TASKS = {
 
 def register(brokers: dict[str, AsyncBroker], container) -> None:
     """Register each queue's tasks on its broker and hand the broker the container."""
+    observed.install(brokers, container.use_cases.task_failures())
     for queue, broker in brokers.items():
         broker.state.container = container
         for func, name in TASKS[queue]:

@@ -1,0 +1,1 @@
+"""Operations plumbing: Prometheus metrics, structured logs, task and model instrumentation."""

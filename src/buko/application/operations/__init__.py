@@ -1,0 +1,1 @@
+"""Running the service: analytics, the audit log, failed tasks, model calls, book milestones."""
