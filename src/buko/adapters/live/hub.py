@@ -30,11 +30,17 @@ class Lagging(Exception):
         self.last_seq = last_seq
 
 
+class Resync(Exception):
+    """The book's live stream started a new epoch (Redis lost its data): sequence numbers from
+    before mean nothing now; start again from a snapshot."""
+
+
 class Watch:
     """One socket's view of one book."""
 
     def __init__(self, hub: LiveHub, book_id: str, after: int, size: int):
         self.hub, self.book_id, self.last = hub, book_id, after
+        self.epoch = ""  # adopted from the first event seen, unless the caller knows it
         self.queue: asyncio.Queue = asyncio.Queue(maxsize=size)
         self.lagging = False
         self.backlog: list[dict] = []
@@ -51,6 +57,12 @@ class Watch:
             self.queue.put_nowait(None)
 
     def _take(self, event: dict) -> bool:
+        epoch = event.get("epoch")
+        if epoch:
+            if not self.epoch:
+                self.epoch = epoch
+            elif epoch != self.epoch:
+                raise Resync(f"the live stream of book {self.book_id} was reset")
         if event.get("seq", 0) <= self.last:
             return False
         self.last = event["seq"]
@@ -72,6 +84,8 @@ class Watch:
                         yield missed
                 continue
             seq = event.get("seq", 0)
+            if event.get("epoch") and self.epoch and event["epoch"] != self.epoch:
+                raise Resync(f"the live stream of book {self.book_id} was reset")
             if seq <= self.last:
                 continue
             if seq > self.last + 1:  # missed (a reconnect of the hub's source): fill from the buffer
@@ -181,6 +195,7 @@ class RedisHubSource(HubSource):
     Redis outage; what was published meanwhile is filled in from the buffer by the watches."""
 
     RECONNECT_DELAY = 0.5
+    CHECK_EVERY = 15  # quiet seconds: redis-py may have reconnected by itself and lost messages
 
     def __init__(self, redis, live, prefix: str = "buko:"):
         self.redis, self.live, self.prefix = redis, live, prefix
@@ -236,6 +251,7 @@ class RedisHubSource(HubSource):
         return await self.live.buffered(book_id, after, upto)
 
     async def _read(self) -> None:
+        quiet = 0
         while True:
             try:
                 if not self.pubsub.subscribed:
@@ -245,7 +261,12 @@ class RedisHubSource(HubSource):
                 if asyncio.current_task().cancelling():
                     raise asyncio.CancelledError
                 if message is None:
+                    quiet += 1
+                    if quiet % self.CHECK_EVERY == 0:
+                        for book_id in list(self.channels):
+                            self.deliver(book_id, CHECK)
                     continue
+                quiet = 0
                 channel = message["channel"].decode() if isinstance(message["channel"], bytes) else message["channel"]
                 book_id = self._book(channel)
                 if message["type"] == "subscribe":

@@ -24,7 +24,7 @@ import time
 
 from quart import Quart, current_app, websocket
 
-from buko.adapters.live.hub import Lagging
+from buko.adapters.live.hub import Lagging, Resync
 from buko.domain.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from buko.entrypoints.http.auth import identify
 from buko.entrypoints.http.errors import error_body
@@ -132,6 +132,7 @@ async def _serve(container, settings, who, book_id: str, inbox: asyncio.Queue) -
     async with hub.watch(book_id, after or 0) as watch:
         view = BookView(await queries.book(book_id))
         current_epoch = (await container.gateways.live().position(book_id))[0]
+        watch.epoch = current_epoch
         resumable = after is not None and (epoch is None or epoch == current_epoch) and _covers(watch.backlog, after)
         if resumable:
             await websocket.send(json.dumps({"type": "resumed", "after": after, "epoch": current_epoch}))
@@ -174,11 +175,11 @@ async def _pump(watch, view: BookView, queries, book_id: str) -> None:
                 await websocket.send(json.dumps(outgoing))
             if book is not None:
                 await websocket.send(json.dumps(view.usage(book, event["seq"])))
-            if event.get("type") == "resync":
-                raise Closing(4409, "resync", "the live stream was reset: reconnect without after= for a snapshot")
     except Lagging as behind:
         raise Closing(4408, "too_slow", f"you fell behind: reconnect with after={behind.last_seq}",
                       {"after": behind.last_seq}) from None
+    except Resync:
+        raise Closing(4409, "resync", "the live stream was reset: reconnect without after= for a snapshot") from None
 
 
 async def _listen(settings) -> None:
