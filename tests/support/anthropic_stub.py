@@ -502,6 +502,9 @@ class AnthropicStub:
             return await self._error(writer, 400, "invalid_request_error")
         if method == "POST" and path == "/v1/messages/count_tokens":
             return await self._json(writer, 200, {"input_tokens": sum(self._input_usage(req, False).values())})
+        if method == "GET" and path == "/stub/usage":  # what the stub billed, for benchmarks' reconciliation
+            return await self._json(writer, 200, {**self.usage, "requests": sum(r.path == "/v1/messages" for r in self.requests),
+                                                  "http_faults": self.http_faults_served})
         if method != "POST" or path != "/v1/messages":
             return await self._error(writer, 404, "not_found_error")
         refused = request_problem(req)

@@ -93,3 +93,10 @@ def test_budgets_that_only_miss_the_total_are_scaled_tidily_to_exactly_the_targe
     placeholder = arch(Chapter(1, "TBD", "s", (Section("A", "s", 100),)))
     assert not only_the_total_is_off(placeholder, 9_000)  # other problems: not a matter of arithmetic
     assert fit_to_target(proposed, 150) is None  # four sections cannot each keep 50 words in 150
+
+
+def test_sections_sharing_a_title_are_matched_in_turn():
+    twins = arch(Chapter(1, "Cats", "s", (Section("Alpha", "s", 5), Section("Alpha", "s", 5))))
+    text = "## Alpha\n\nOne two three four five.\n\n## Alpha\n\nSix seven eight nine ten eleven."
+    r = assess(twins, [chunk(0, 1, [(1, "Alpha"), (2, "Alpha")], text)], "en")
+    assert [s.actual_words for s in r.sections] == [5, 6] and r.outline_adherence == 100.0

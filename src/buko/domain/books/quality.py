@@ -97,6 +97,14 @@ def _key(title: str) -> str:
     return " ".join(_WORD.findall(text.replace("*", " ").replace("_", " ")))
 
 
+def _numbers(titled) -> dict[str, list[int]]:
+    """Title key -> its section numbers in order: sections sharing a title are matched in turn."""
+    found: dict[str, list[int]] = {}
+    for title, number in titled:
+        found.setdefault(_key(title), []).append(number)
+    return found
+
+
 def _count(text: str) -> int:
     return sum(len(_WORD.findall(line)) for line in text.splitlines() if not _HEADING.match(line))
 
@@ -167,12 +175,12 @@ def split_sections(chunks, architecture) -> dict[tuple[int, int], tuple[str, boo
     for chunk in chunks:
         if not chunk.done or not chunk.parts:
             continue
-        titles = {_key(p.title): p.section_no for p in chunk.parts}
+        titles = _numbers((p.title, p.section_no) for p in chunk.parts)
         current = chunk.parts[0].section_no
         for line in chunk.text.splitlines(keepends=True):
             heading = _HEADING.match(line)
-            if heading and _key(heading.group(1)) in titles:
-                current = titles[_key(heading.group(1))]
+            if heading and titles.get(_key(heading.group(1))):
+                current = titles[_key(heading.group(1))].pop(0)
                 headed.add((chunk.chapter_number, current))
             found.setdefault((chunk.chapter_number, current), []).append(line)
     result = {}
@@ -249,9 +257,9 @@ def assess(architecture, chunks, language: str) -> QualityReport:
             kept_titles += 1
         else:
             missing.append(f"chapter {chapter.number}: {chapter.title}")
-        numbers = {_key(s.title): no for no, s in enumerate(chapter.sections, start=1)}
-        appearance = [numbers[_key(m.group(1))] for line in chapter_texts[chapter.number].splitlines()
-                      if (m := _HEADING.match(line)) and _key(m.group(1)) in numbers]
+        numbers = _numbers((s.title, no) for no, s in enumerate(chapter.sections, start=1))
+        appearance = [numbers[_key(m.group(1))].pop(0) for line in chapter_texts[chapter.number].splitlines()
+                      if (m := _HEADING.match(line)) and numbers.get(_key(m.group(1)))]
         expected = list(range(1, len(chapter.sections) + 1))
         in_order = _in_order(expected, appearance)
         kept_titles += len(in_order)
