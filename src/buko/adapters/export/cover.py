@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 from buko.adapters.export import fonts
 from buko.application.ports import CoverRenderer
 from buko.domain.books.cover import LAYOUTS
-from buko.domain.books.manuscript import Manuscript
+from buko.domain.books.manuscript import Manuscript, printable
 
 WIDTH, HEIGHT = 1600, 2560
 # Content stays inside this vertical band: a cover cropped to A5 (PDF) loses ~150 px top and bottom.
@@ -28,7 +28,7 @@ _PALETTES = (  # background, ink, accent
     ("#264653", "#f4f1de", "#e9c46a"),
     ("#faf6f0", "#222831", "#b5651d"),
 )
-_DEMO_LINE = "DEMO TEXT · NOT WRITTEN BY AI"
+_DEMO_LINES = {"en": "DEMO TEXT · NOT WRITTEN BY AI", "es": "TEXTO DE DEMOSTRACIÓN · NO ESCRITO POR IA"}
 
 
 @lru_cache(maxsize=64)
@@ -65,18 +65,20 @@ def _blend(a: str, b: str, t: float) -> tuple[int, int, int]:
 class PillowCoverRenderer(CoverRenderer):
     """1600x2560 PNG: palette and motif chosen from a hash of the title, fonts from the system."""
 
-    version = "2"
+    version = "3"
 
     def render(self, manuscript: Manuscript) -> bytes:
+        manuscript = manuscript.printable()  # no control or bidi-override characters on the cover either
         digest = hashlib.sha256(f"{manuscript.title}\n{manuscript.author}".encode()).digest()
         bg, ink, accent = _PALETTES[digest[0] % len(_PALETTES)]
-        motif, title, subtitle, author = digest[1] % 3, manuscript.title, manuscript.subtitle, manuscript.author
+        motif, title, subtitle, author = digest[1] % 3, manuscript.title, manuscript.subtitle, manuscript.byline
         design = manuscript.cover  # the author's cover design, when there is one
         family = fonts.sans() if design is not None and design.typography == "sans" else fonts.serif()
         if design is not None:
             bg, ink, accent = design.palette
             motif = LAYOUTS.index(design.layout)
-            title, subtitle, author = design.title, design.subtitle, design.author
+            title, subtitle, author = (printable(text, single_line=True)
+                                       for text in (design.title, design.subtitle, design.author))
         image = Image.new("RGB", (WIDTH, HEIGHT), bg)
         draw = ImageDraw.Draw(image)
         self._motif(draw, motif, bg, ink, accent)
@@ -85,7 +87,7 @@ class PillowCoverRenderer(CoverRenderer):
             self._subtitle(draw, subtitle, ink, y, family)
         self._author(draw, author, ink, family)
         if manuscript.demo:
-            self._demo(draw, accent, bg)
+            self._demo(draw, accent, bg, _DEMO_LINES.get(manuscript.base_language, _DEMO_LINES["en"]))
         out = io.BytesIO()
         image.save(out, "PNG")
         return out.getvalue()
@@ -107,7 +109,7 @@ class PillowCoverRenderer(CoverRenderer):
     def _title(self, draw: ImageDraw.ImageDraw, title: str, ink: str, accent: str, family=None) -> int:
         family = family or fonts.serif()
         draw.rectangle((WIDTH / 2 - 200, SAFE_TOP + 60, WIDTH / 2 + 200, SAFE_TOP + 66), fill=accent)
-        font, lines = _fit(title, family.file("Regular"), 1200, 1050, range(210, 60, -6))
+        font, lines = _fit(title, fonts.covering(family.file("Regular"), title), 1200, 1050, range(210, 60, -6))
         leading = round(font.size * 1.12)
         top = SAFE_TOP + 200 + max(0, (1050 - leading * len(lines)) // 3)
         for i, line in enumerate(lines):
@@ -119,7 +121,7 @@ class PillowCoverRenderer(CoverRenderer):
     def _subtitle(self, draw: ImageDraw.ImageDraw, subtitle: str, ink: str, top: int, family=None) -> None:
         family = family or fonts.serif()
         room = max(120, 1880 - top)
-        font, lines = _fit(subtitle, family.file("Italic"), 1150, room, range(76, 36, -4))
+        font, lines = _fit(subtitle, fonts.covering(family.file("Italic"), subtitle), 1150, room, range(76, 36, -4))
         leading = round(font.size * 1.25)
         for i, line in enumerate(lines[: max(1, room // leading)]):
             draw.text((WIDTH / 2, top + i * leading), line, font=font, fill=ink, anchor="ma")
@@ -128,7 +130,7 @@ class PillowCoverRenderer(CoverRenderer):
         family = family or fonts.serif()
         text = author.upper()
         for size in range(64, 22, -4):
-            font = _font(family.file("Regular"), size)
+            font = _font(fonts.covering(family.file("Regular"), text), size)
             tracking = size * 0.18
             width = font.getlength(text) + tracking * (len(text) - 1)
             if width <= 1250:
@@ -138,9 +140,9 @@ class PillowCoverRenderer(CoverRenderer):
             draw.text((x, 2080), char, font=font, fill=ink, anchor="ls")
             x += font.getlength(char) + tracking
 
-    def _demo(self, draw: ImageDraw.ImageDraw, accent: str, bg: str) -> None:
+    def _demo(self, draw: ImageDraw.ImageDraw, accent: str, bg: str, line: str) -> None:
         font = _font(fonts.sans().file("Bold"), 34)
-        width = font.getlength(_DEMO_LINE) + 60
+        width = font.getlength(line) + 60
         box = (WIDTH / 2 - width / 2, SAFE_BOTTOM - 70, WIDTH / 2 + width / 2, SAFE_BOTTOM)
         draw.rectangle(box, fill=accent)
-        draw.text((WIDTH / 2, SAFE_BOTTOM - 35), _DEMO_LINE, font=font, fill=bg, anchor="mm")
+        draw.text((WIDTH / 2, SAFE_BOTTOM - 35), line, font=font, fill=bg, anchor="mm")

@@ -28,9 +28,6 @@ _SANS = (
     ("DejaVu Sans", "DejaVuSans-{style}.ttf"),
     ("DejaVu Sans", "DejaVuSans.ttf"),
 )
-# Fallbacks after the book face, in order: CJK (serif, then sans), emoji, symbols.
-FALLBACKS = ("Noto Serif CJK SC", "Noto Sans CJK SC", "Noto Color Emoji", "DejaVu Sans", "Noto Sans Symbols",
-             "Noto Sans Symbols 2", "Noto Sans Math")
 _CJK_FILES = ("NotoSerifCJK-{style}.ttc", "NotoSansCJK-{style}.ttc")
 _STYLES = ("Regular", "Bold", "Italic")
 _FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
@@ -93,14 +90,14 @@ def sans() -> FontFamily:
     return _find(_SANS) or serif()
 
 
-def css_stack(family: FontFamily, generic: str = "serif", fallbacks: bool = False) -> str:
-    """A CSS font-family list led by the found family; with `fallbacks`, then the CJK, emoji and symbol faces.
+def css_stack(family: FontFamily, generic: str = "serif") -> str:
+    """A CSS font-family list led by the found family.
 
-    Pango would find those through fontconfig anyway, but in no stable order (a Japanese face for one kanji, a
-    Korean one for the next); naming them costs layout time, so only books that need them get them.
+    CJK, emoji and symbols come from fontconfig's fallback (fonts-noto-cjk, fonts-noto-color-emoji), glyph by
+    glyph. They are deliberately not named here: Pango then sets digits and punctuation next to CJK text in
+    the CJK face (full-width "9 0"), and every extra family costs layout time on every line.
     """
-    names = dict.fromkeys([family.name, *(name for name, _ in (_SERIF if generic == "serif" else _SANS)),
-                           *(FALLBACKS if fallbacks else ())])
+    names = dict.fromkeys([family.name, *(name for name, _ in (_SERIF if generic == "serif" else _SANS))])
     return ", ".join(f'"{n}"' for n in names) + f", {generic}"
 
 
@@ -151,10 +148,12 @@ def missing_glyphs(text: str) -> list[str]:
     return missing
 
 
-def beyond_book_face(text: str) -> bool:
-    """Whether `text` has characters the book face (regular) cannot print, so fallback faces are needed."""
-    path = serif().file("Regular")
-    return bool(path) and not _covers(path, "".join(set(text)))
+def covering(path: str | None, text: str) -> str | None:
+    """`path` if that font prints all of `text`, else a CJK face that does (Pillow draws boxes otherwise)."""
+    if not path or _covers(path, text):
+        return path
+    found = face_for(text, "Regular")
+    return found if found and _covers(found, text) else path
 
 
 def face_for(text: str, style: str = "Regular") -> str | None:

@@ -18,12 +18,24 @@ LIMIT_ZONE = "8%"
 CSS = (f"hyphens: auto; hyphenate-limit-chars: {MIN_WORD} {LEFT} {RIGHT}; "
        f"hyphenate-limit-zone: {LIMIT_ZONE};")
 _LAST_WORD = re.compile(r"(\S+)(\s*)$")
+_LONG_TOKEN = re.compile(r"[^\s\u200b]{%d,}" % 24)
+_URL_BREAK = re.compile(r"(?<=[/?&=_.~-])(?=[^/?&=_.~-])")
+_RUN = re.compile(r"[^\u200b]{12}(?=[^\u200b]{4})")
+ZWSP = "\u200b"
+
+
+def breakable(text: str) -> str:
+    """Tokens of 24+ characters (URLs, pathological words) get invisible break points: after URL punctuation
+    and every 12 characters, so no line runs past the trim however long a word is."""
+    if len(text) < 24 or not _LONG_TOKEN.search(text):
+        return text
+    return _LONG_TOKEN.sub(lambda m: _RUN.sub(lambda r: r[0] + ZWSP, _URL_BREAK.sub(ZWSP, m[0])), text)
 _BLOCKS = {"p", "li", "td", "th"}
 _SKIP = {"code", "pre", "h1", "h2", "h3", "h4"}
 
 
 def keep_last_words(xhtml: str) -> str:
-    """The XHTML fragment with the last word of each paragraph in `<span class="nohy">`."""
+    """The XHTML fragment with the last word of each paragraph in `<span class="nohy">`, long tokens breakable."""
     root = parse_fragment(xhtml)
     _walk(root, [])
     return (_escape(root.text) if root.text else "") + "".join(
@@ -35,11 +47,12 @@ def _walk(el: ET.Element, slots: list[tuple[ET.Element, str, ET.Element]]) -> No
     block = el.tag in _BLOCKS
     mine: list[tuple[ET.Element, str, ET.Element]] = [] if block else slots
     if el.text:
+        el.text = breakable(el.text)
         mine.append((el, "text", el))
     for child in list(el):
-        if child.tag not in _SKIP:
-            _walk(child, mine)
+        _walk(child, mine if child.tag not in _SKIP else [])
         if child.tail:
+            child.tail = breakable(child.tail)
             mine.append((child, "tail", el))
     if block:
         _wrap_last_word(mine)

@@ -9,12 +9,11 @@ import pydyf
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
-from buko.adapters.export.hyphenation import keep_last_words
+from buko.adapters.export.hyphenation import breakable, keep_last_words
 from buko.adapters.export.markup import (bind_short_words, escape, label, markdown_to_xhtml, parse_fragment,
                                          typeset_manuscript)
 from buko.adapters.export.pdf_style import TRIMS, stylesheet
-from buko.adapters.export.fonts import beyond_book_face
-from buko.adapters.export.report import manuscript_text, warn_missing_glyphs
+from buko.adapters.export.report import warn_missing_glyphs
 from buko.application.ports import Exporter
 from buko.domain.books.manuscript import Manuscript, ManuscriptChapter, shorten
 
@@ -74,7 +73,7 @@ def _append_inline(target: ET.Element, block: ET.Element) -> None:
 
 def _display_title(title: str) -> str:
     """Escaped display title whose short words never end a line and whose last two words stay together."""
-    words = bind_short_words(title).split(" ")
+    words = breakable(bind_short_words(title)).split(" ")
     if len(words) < 3 or len(words[-1]) >= 12:
         return escape(" ".join(words))
     return f'{escape(" ".join(words[:-2]))} <span class="keep">{escape(" ".join(words[-2:]))}</span>'
@@ -129,7 +128,7 @@ class WeasyPrintExporter(Exporter):
     def html(self, manuscript: Manuscript, cover_png: bytes) -> str:
         m, e = typeset_manuscript(manuscript), escape
         toc = "".join(
-            f'<li><span class="toc-number">{c.number}</span><a href="#chapter-{c.number}">{e(c.title)}</a></li>'
+            f'<li><span class="toc-number">{c.number}</span><a href="#chapter-{c.number}">{e(breakable(c.title))}</a></li>'
             for c in m.chapters
         )
         subtitle = f'<p class="subtitle">{_display_title(m.subtitle)}</p>' if m.subtitle else ""
@@ -145,8 +144,7 @@ class WeasyPrintExporter(Exporter):
             f'<meta name="dcterms.created" content="{m.year:04d}-01-01"/>'
             f'<meta name="dcterms.modified" content="{m.year:04d}-01-01"/>'
             f'<meta name="generator" content="Buko"/>'
-            f"<style>{stylesheet(self.trim(m), self.print_ready and self.bleed, beyond_book_face(manuscript_text(m)))}"
-            "</style></head><body>"
+            f"<style>{stylesheet(self.trim(m), self.print_ready and self.bleed)}</style></head><body>"
             f'{cover}<section class="title-page" style="string-set: book &quot;{e(_css_string(m.running_title))}&quot;">'
             f'<p class="book-title" data-title="{e(m.title)}">{_display_title(m.title)}</p>{subtitle}'
             f'<p class="author">{e(m.author)}</p></section>'

@@ -112,6 +112,7 @@ table { border-collapse: collapse; width: 100%%; margin: %(lh)spt 0; font-size: 
 th, td { padding: 0 0.4em; text-align: left; vertical-align: top; text-indent: 0; }
 th { font-weight: bold; font-family: %(sans)s; font-size: 0.9em; }
 thead { display: table-header-group; }
+thead th { border-bottom: 0.5pt solid #777; }
 a { color: inherit; text-decoration: none; }
 .footnote { float: footnote; font-size: 0.8em; line-height: %(lh_small)spt; text-align: left; text-indent: 0; }
 .footnote::footnote-call { content: counter(footnote); font-size: 0.7em; vertical-align: super; line-height: 0; }
@@ -123,16 +124,13 @@ sup { line-height: 0; }
 """
 
 
-def stylesheet(trim_size: str, print_ready: bool = False, fallbacks: bool = False) -> str:
-    """The CSS for one trim size, with the fonts found on this machine (bleed and crop marks when print-ready).
-
-    `fallbacks` names the CJK, emoji and symbol faces after the book's own (for text the book face lacks).
-    """
+def stylesheet(trim_size: str, print_ready: bool = False) -> str:
+    """The CSS for one trim size, with the fonts found on this machine (bleed and crop marks when print-ready)."""
     trim = TRIMS[trim_size]
     top, outside, _, inside = trim.margins
     lh = trim.line
-    sans = fonts.css_stack(fonts.sans(), "sans-serif", fallbacks)
-    serif = fonts.css_stack(fonts.serif(), "serif", fallbacks)
+    sans = fonts.css_stack(fonts.sans(), "sans-serif")
+    serif = fonts.css_stack(fonts.serif(), "serif")
     return _CSS % {
         "width": trim.width, "height": trim.height, "top": top, "outside": outside, "bottom": trim.bottom,
         "inside": inside, "font_pt": trim.font_pt, "serif": serif, "sans": sans,

@@ -35,7 +35,7 @@ def manuscript_text(m: Manuscript) -> str:
 
 def check(m: Manuscript, fmt: str) -> ExportReport:
     """The report for exporting `m` as `fmt` on this machine (fonts only matter where they are embedded)."""
-    return ExportReport(m.book_id, fmt, tuple(fonts.missing_glyphs(manuscript_text(m))))
+    return ExportReport(m.book_id, fmt, tuple(fonts.missing_glyphs(manuscript_text(m.printable()))))
 
 
 def warn_missing_glyphs(m: Manuscript, fmt: str) -> ExportReport:
