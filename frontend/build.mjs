@@ -14,11 +14,14 @@ const vendor = [
   ["sortablejs", "modular/sortable.core.esm.js", "sortable.esm.js", "LICENSE"],
   ["three", "build/three.module.min.js", "three/three.module.min.js", "LICENSE"],
   ["three", "build/three.core.min.js", "three/three.core.min.js", "LICENSE"],
+  ["uplot", "dist/uPlot.esm.js", "uplot/uPlot.esm.js", "LICENSE"],
+  ["uplot", "dist/uPlot.min.css", "uplot/uPlot.min.css", "LICENSE"],
 ];
 
 rmSync(join(out, "vendor"), { recursive: true, force: true });
 rmSync(join(out, "js"), { recursive: true, force: true });
 mkdirSync(join(out, "vendor", "three"), { recursive: true });
+mkdirSync(join(out, "vendor", "uplot"), { recursive: true });
 mkdirSync(join(out, "css"), { recursive: true });
 mkdirSync(join(out, "vendor", "LICENSES"), { recursive: true });
 

@@ -40,7 +40,7 @@ class AnalyticsOut(BaseModel):
     since: datetime
     until: datetime
     days: list[DayOut]
-    totals: dict[str, float]
+    totals: dict[str, int | float]
     cost_by_model: dict[str, float]
     revenue: list[dict[str, Any]]
     active_subscriptions: list[dict[str, Any]]

@@ -39,6 +39,8 @@ NOTICES = {
     "suspended": lazy("The account was suspended."),
     "restored": lazy("The account was restored."),
     "plan": lazy("The plan was changed."),
+    "task_retried": lazy("The task was sent back to its queue."),
+    "circuit_reset": lazy("The circuit was closed: the next model call goes through."),
 }
 
 
