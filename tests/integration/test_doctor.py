@@ -27,7 +27,11 @@ def test_doctor_passes_against_the_machines_services(postgresql_url, redis_prefi
     assert report["ok"] is True
     checks = {c["name"]: c for c in report["checks"]}
     assert set(checks) == {"database", "redis", "queue architecture_high", "queue book_generation_normal",
-                           "queue emails_low", "claude", "disk"}
+                           "queue emails_low", "claude", "exports", "disk"}
+    assert checks["exports"]["status"] == "ok" and checks["exports"]["data"]["serif_file"]
+    # No worker runs in this test: an unconsumed queue is a warning, never "ok".
+    assert {checks[f"queue {q}"]["status"] for q in ("architecture_high", "book_generation_normal")} == {"warn"}
+    assert "no live worker" in checks["queue emails_low"]["detail"]
     assert checks["database"]["data"]["max_connections"] > 0
     assert checks["redis"]["data"]["maxclients"] > 0
     assert checks["queue book_generation_normal"]["data"]["waiting"] == 0
@@ -61,3 +65,18 @@ async def test_doctor_pings_claude_only_when_asked(postgresql_url, redis_prefix,
             assert claude["claude"]["status"] == "ok"
             assert ("ping answered" in claude["claude"]["detail"]) == bool(extra)
         assert len(stub.requests) == 1
+
+
+async def test_doctor_names_the_url_it_tried_when_claude_is_unreachable(postgresql_url, redis_prefix,  # noqa: F811
+                                                                        tmp_path):
+    env = env_for(postgresql_url, redis_prefix, tmp_path / "data")
+    url = f"http://127.0.0.1:{unused_port()}"
+    env.update(ANTHROPIC_API_KEY="test-key", ANTHROPIC_BASE_URL=url)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "buko.entrypoints.cli", "doctor", "--ping", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    output = (await asyncio.wait_for(proc.communicate(), 90))[0].decode()
+    assert proc.returncode == 1, output
+    claude = {c["name"]: c for c in json.loads((tmp_path / "verification_results.json").read_text())["checks"]}["claude"]
+    assert claude["status"] == "fail" and claude["data"]["tried_url"].rstrip("/") == url
+    assert url in claude["detail"]

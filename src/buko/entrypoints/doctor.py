@@ -35,7 +35,7 @@ async def diagnose(settings: Settings, ping: bool = False) -> list[Check]:
             results += [Check(f"queue {q}", FAIL, "not checked: Redis is unreachable") for q in checks.QUEUES]
         else:
             results += await checks.queues(settings, client)
-        results += [await checks.claude(settings, ping), checks.disk(settings)]
+        results += [await checks.claude(settings, ping), checks.exports(), checks.disk(settings)]
     finally:
         if client is not None:
             await client.aclose()

@@ -91,9 +91,9 @@ async def queues(settings: Settings, client) -> list[Check]:
                 "consumers": state.consumers, "live_workers": state.live_workers}
         detail = (f"{state.waiting} waiting, {state.pending} in progress, {len(state.live_workers)} live workers "
                   f"({len(state.consumers)} consumers registered)")
-        idle = state.waiting and not state.live_workers
+        idle = not state.live_workers  # nobody consumes it: whatever is queued there waits
         checks.append(Check(f"queue {queue}", WARN if idle else OK,
-                            detail + (f" — start `buko worker --queue {queue}`" if idle else ""), data))
+                            detail + (f" — no live worker: start `buko worker --queue {queue}`" if idle else ""), data))
     return checks
 
 
@@ -123,8 +123,36 @@ async def claude(settings: Settings, ping: bool) -> Check:
         await client.messages.create(model=settings.claude_model, max_tokens=1,
                                      messages=[{"role": "user", "content": "ping"}])
     except Exception as exc:
-        return Check("claude", FAIL, detail + f"; the ping failed: {_reason(exc)}", data)
+        tried = str(getattr(client, "base_url", "") or settings.anthropic_base_url or "https://api.anthropic.com")
+        data["tried_url"] = tried
+        return Check("claude", FAIL, detail + f"; the ping to {tried} failed: {_reason(exc)}", data)
     return Check("claude", WARN if profile.warning else OK, detail + "; ping answered", data)
+
+
+def exports() -> Check:
+    """Fonts from the system packages and the export toolchain (WeasyPrint with Pango, EbookLib, python-docx)."""
+    from buko.adapters.export import fonts
+
+    data: dict = {}
+    problems = []
+    try:
+        serif, sans = fonts.serif(), fonts.sans()
+        data.update(serif=serif.name, serif_file=serif.regular, sans=sans.name, sans_file=sans.regular)
+        if not serif.regular:
+            problems.append("no font found (install fonts-ebgaramond, fonts-noto-core or fonts-dejavu)")
+    except Exception as exc:
+        problems.append(f"fonts: {_reason(exc)}")
+    for module in ("weasyprint", "ebooklib", "docx", "PIL"):
+        try:
+            imported = __import__(module)
+            data[module] = str(getattr(imported, "__version__", "present"))
+        except Exception as exc:  # WeasyPrint raises OSError when Pango is missing
+            problems.append(f"{module}: {_reason(exc)}")
+    data["epubcheck"] = bool(shutil.which("epubcheck") or Path("/usr/share/java/epubcheck.jar").exists())
+    if problems:
+        return Check("exports", FAIL, "; ".join(problems), data)
+    return Check("exports", OK, f"fonts {data['serif']} and {data['sans']}; WeasyPrint {data['weasyprint']}, "
+                 "EbookLib, python-docx, Pillow", data)
 
 
 def disk(settings: Settings) -> Check:
