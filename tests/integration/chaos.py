@@ -82,9 +82,9 @@ class Chaos:
         self.workers[worker.proc.pid] = worker
         return worker
 
-    async def start(self, count: int) -> None:
+    async def start(self, count: int, ready_timeout: float = 90) -> None:
         fresh = [self.start_worker() for _ in range(count)]
-        await asyncio.gather(*(asyncio.to_thread(w.wait_ready, 60) for w in fresh))
+        await asyncio.gather(*(asyncio.to_thread(w.wait_ready, ready_timeout) for w in fresh))
 
     async def book(self, book_id: str) -> Book:
         while True:
@@ -112,7 +112,7 @@ class Chaos:
             if index is not None and (await self.book(book_id)).chunks[index].done:
                 return None
             if index is None:  # a chunk killed the fewest times so far: kills spread over the book
-                times = {i: sum(k.index == i for k in self.killed) for i in busy}
+                times = {i: sum(k.index == i and k.book_id == book_id for k in self.killed) for i in busy}
                 choice = min(busy, key=lambda i: (times[i], i)) if busy else None
             else:
                 choice = index

@@ -35,9 +35,12 @@ class Sweeper:
         self.liveness = RedisWorkerLiveness(self.redis, settings.redis_prefix)
         self.lock_key = f"{settings.redis_prefix}sweeper"
         self.sightings_key = f"{settings.redis_prefix}sweeper:orphans"
+        self.dead_key = f"{settings.redis_prefix}sweeper:dead"
+        self.quick_lock_key = f"{settings.redis_prefix}sweeper:quick"
         self.marker_key = f"{settings.redis_prefix}sweeper:since"
         self.interval, self.grace = settings.sweep_interval_seconds, timedelta(seconds=settings.sweep_grace_seconds)
         self.heartbeat = settings.worker_heartbeat_seconds
+        self.tick = min(TICK, self.interval, self.heartbeat)
         self._marked = False
         self._reset_pending = False
         self._reset_at = float("-inf")
@@ -55,17 +58,21 @@ class Sweeper:
             await self.queue.enqueue(PlanBook(book_id, notes))
         return [book_id for book_id, _ in lost]
 
-    async def sweep(self, redis_was_reset: bool = False) -> list[tuple[str, int]]:
-        """One pass over chunks; returns the (book_id, index) queued again."""
+    async def sweep(self, redis_was_reset: bool = False, dead_only: bool = False) -> list[tuple[str, int]]:
+        """One pass over chunks; returns the (book_id, index) queued again. `dead_only` looks only
+        for chunks held by a worker that is gone with no task left (the quick pass, every few seconds)."""
         candidates = await open_chunks(self.sessionmaker)
+        if dead_only:
+            now = self.clock.now()
+            candidates = [c for c in candidates if c.status == "writing" and c.lease_until and c.lease_until >= now]
         orphans = await self._orphans(candidates) if candidates else {}
-        due = await self._due(orphans, redis_was_reset)
+        due = await self._due(orphans, redis_was_reset, self.dead_key if dead_only else self.sightings_key)
         for book_id, index in due:
             log.warning("sweeper: chunk %s of book %s had no task (%s); queued again",
                         index, book_id, orphans[(book_id, index)])
             await self.queue.enqueue(WriteChunk(book_id, index))
         if due:
-            await self.redis.hdel(self.sightings_key, *[_field(key) for key in due])
+            await self.redis.hdel(self.dead_key if dead_only else self.sightings_key, *[_field(key) for key in due])
         return due
 
     async def _orphans(self, candidates: list[OpenChunk]) -> dict[tuple[str, int], str]:
@@ -77,7 +84,7 @@ class Sweeper:
             if task.get("task") == name
         }
         now = self.clock.now()
-        orphans = {}
+        orphans, alive = {}, {}
         for chunk in candidates:
             key = (chunk.book_id, chunk.index)
             if key in tasks:
@@ -86,24 +93,28 @@ class Sweeper:
                 orphans[key] = "queued"
             elif chunk.lease_until is None or chunk.lease_until < now:
                 orphans[key] = "its lease ran out"
-            elif self._heartbeats_back() and not await self.liveness.alive(chunk.lease_owner):
-                orphans[key] = f"its worker {chunk.lease_owner} is gone"
+            elif self._heartbeats_back():
+                if chunk.lease_owner not in alive:
+                    alive[chunk.lease_owner] = await self.liveness.alive(chunk.lease_owner)
+                if not alive[chunk.lease_owner]:
+                    orphans[key] = f"its worker {chunk.lease_owner} is gone"
         return orphans
 
-    async def _due(self, orphans: dict[tuple[str, int], str], redis_was_reset: bool) -> list[tuple[str, int]]:
+    async def _due(self, orphans: dict[tuple[str, int], str], redis_was_reset: bool,
+                   sightings: str) -> list[tuple[str, int]]:
         """Orphans seen for the whole grace period (first sightings are kept in Redis, so the sweeps
         of different workers add up). After a Redis reset a queued chunk's task was surely lost."""
-        seen = {k.decode(): float(v) for k, v in (await self.redis.hgetall(self.sightings_key)).items()}
+        seen = {k.decode(): float(v) for k, v in (await self.redis.hgetall(sightings)).items()}
         now = time.time()
         gone = [f for f in seen if f not in {_field(key) for key in orphans}]
         if gone:
-            await self.redis.hdel(self.sightings_key, *gone)
+            await self.redis.hdel(sightings, *gone)
         fresh = {_field(key): now for key in orphans if _field(key) not in seen}
         if fresh:
-            await self.redis.hset(self.sightings_key, mapping=fresh)
+            await self.redis.hset(sightings, mapping=fresh)
         grace = self.grace.total_seconds()
-        # A missing heartbeat is already a strong sign: a few more beats of absence are enough.
-        dead_grace = min(grace, 3 * self.heartbeat)
+        # A missing heartbeat (3 beats) is already a strong sign: seen again a beat later is enough.
+        dead_grace = min(grace, self.heartbeat)
         return [
             key for key, why in orphans.items()
             if (redis_was_reset and why == "queued")
@@ -139,13 +150,15 @@ class Sweeper:
                     self._reset_pending = False
                 if time.monotonic() >= next_sweep:
                     next_sweep = time.monotonic() + self.interval
+                elif await self.redis.set(self.quick_lock_key, "1", nx=True, px=int(self.tick * 1000)):
+                    await self.sweep(dead_only=True)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a failed sweep is retried at the next tick
                 log.warning("sweeper pass failed: %s", exc)
             if asyncio.current_task().cancelling():  # a cancellation redis-py swallowed
                 raise asyncio.CancelledError
-            await asyncio.sleep(min(TICK, self.interval))
+            await asyncio.sleep(self.tick)
 
 
 def _field(key: tuple[str, int]) -> str:
