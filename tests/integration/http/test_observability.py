@@ -40,9 +40,18 @@ async def download(client, book_id: str, fmt: str, auth: dict):
 @pytest.fixture
 def log_file(tmp_path):
     path = tmp_path / "logs" / "structured.jsonl"
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     logs.configure("INFO", "json", path)
     yield path
-    logs.configure("WARNING", "text")
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
 
 
 async def test_a_book_through_the_api_shows_in_metrics_and_its_logs_share_the_ids(api, app, log_file):
@@ -128,4 +137,3 @@ def test_bad_metrics_networks_are_a_clear_configuration_error():
 
     with pytest.raises(ValidationError, match="BUKO_METRICS_ALLOW"):
         Settings(metrics_allow="10.0.0.0/8,not-a-network")
-    logging.getLogger().setLevel(logging.WARNING)
