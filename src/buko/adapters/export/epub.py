@@ -45,14 +45,27 @@ nav a { text-decoration: none; }
 """
 
 
+_NOTE_ITEM = re.compile(r'<li id="(fn-[^"]+)" class="footnote-item">(.*?)</li>', re.S)
+
+
 def semantic_notes(xhtml: str) -> str:
     """Marks footnote calls and notes with epub:type, so readers can show a note as a pop-up."""
     if "footnote-ref" not in xhtml:
         return xhtml
     xhtml = re.sub(r'(<sup class="footnote-ref"><a )', r'\1epub:type="noteref" role="doc-noteref" ', xhtml)
-    notes = '<section class="footnotes" epub:type="footnotes" role="doc-endnotes">'
-    xhtml = xhtml.replace('<section class="footnotes">', notes)
-    return re.sub(r'(<li id="fn-[^"]+" class="footnote-item")', r'\1 epub:type="footnote"', xhtml)
+    # The notes sit at the chapter's end (doc-endnotes); each note is an aside whose role matches its epub:type
+    # (Ace checks it; doc-endnote on the list item is deprecated).
+    xhtml = xhtml.replace('<section class="footnotes">', '<section class="footnotes" role="doc-endnotes">')
+    return _NOTE_ITEM.sub(r'<li class="footnote-item"><aside id="\1" epub:type="footnote" role="doc-footnote">'
+                          r"\2</aside></li>", xhtml)
+
+
+class _Writer(epub.EpubWriter):
+    """ebooklib's writer, plus the package's xml:lang (reading systems and Ace take the language from it)."""
+
+    def _write_opf_file(self, root):
+        root.set("{http://www.w3.org/XML/1998/namespace}lang", self.book.language)
+        super()._write_opf_file(root)
 
 
 def identifier(book_id: str) -> str:
@@ -174,8 +187,10 @@ class EbookLibExporter(Exporter):
             {"type": "bodymatter", "href": chapters[0].file_name, "title": m.chapters[0].title},
         ] if chapters else []
         out = io.BytesIO()
-        epub.write_epub(out, book, {"mtime": modified, "epub3_pages": False, "raise_exceptions": True,
-                                    "landmark_title": label(lang, "landmarks")})
+        writer = _Writer(out, book, {"mtime": modified, "epub3_pages": False, "raise_exceptions": True,
+                                     "landmark_title": label(lang, "landmarks")})
+        writer.process()
+        writer.write()
         return stamp_zip(out.getvalue(), modified)
 
     @staticmethod
