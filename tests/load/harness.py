@@ -14,6 +14,7 @@ Only 127.0.0.1 is ever contacted. See tests/load/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -85,13 +86,62 @@ def pct(values: list[float], q: float) -> float:
     return values[min(int(q * len(values)), len(values) - 1)]
 
 
+@contextlib.contextmanager
+def quiet(log: Path):
+    """Send this process's stdout and stderr (file descriptors 1 and 2) to `log` for a while."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with log.open("ab") as handle:
+        os.dup2(handle.fileno(), 1)
+        os.dup2(handle.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def profile(pid: int, seconds: float, out: Path) -> subprocess.Popen:
+    """py-spy samples the process (and its children) for `seconds`; collapsed stacks go to `out`."""
+    return subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid),
+                             "--duration", str(int(seconds)), "--rate", "50", "--subprocesses", "--format", "raw",
+                             "--output", str(out), "--nonblocking"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def hottest(collapsed: Path, top: int = 25) -> list[tuple[str, float]]:
+    """Share of samples in which each function is on the stack (inclusive), from py-spy's raw format."""
+    if not collapsed.exists():
+        return []
+    counts: dict[str, int] = {}
+    total = 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        total += int(n)
+        for frame in {f.split(" (")[0] + " (" + f.split(" (")[1].split(":")[0] + ")" if " (" in f else f
+                      for f in stack.split(";")[1:]}:
+            counts[frame] = counts.get(frame, 0) + int(n)
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
+    return [(name, round(n / max(total, 1), 3)) for name, n in ranked]
+
+
 # -- seeding -------------------------------------------------------------------------------------
 def seed_stack(stack: Stack, authors: int, writers: int, admins: int, live: int, live_words: int,
                books_per_author: int = 2) -> Path:
     import asyncio
 
     started = time.monotonic()
-    data = asyncio.run(seeding.seed(stack.database_url, stack.out / "data", authors, writers, admins, books_per_author))
+    with quiet(stack.out / "logs" / "seed.log"):  # the seeder runs the app here; its logs go to a file
+        data = asyncio.run(seeding.seed(stack.database_url, stack.out / "data", authors, writers, admins,
+                                        books_per_author))
     if live:
         owners = data["writers"] or data["authors"]
         data["live"] = seeding.start_live(stack.base_url, owners, live, live_words, chapters=max(2, live_words // 2000))
@@ -184,10 +234,20 @@ def cmd_api(args) -> dict:
     stack.start()
     try:
         seed_file = seed_stack(stack, args.authors, args.writers, 2, args.live, 20000)
+        profiles: list[subprocess.Popen] = []
         results = []
         for users in args.users:
+            prof = None
+            if args.profile and users == args.users[-1]:  # the web workers under the heaviest step, after its ramp
+                prof = threading.Timer(users / max(5.0, users / 20) + 10, lambda: profiles.append(
+                    profile(stack.pids("web")[0], 30, args.out / "profile-api.txt")))
+                prof.start()
             f = run_locust(stack, seed_file, users, args.seconds, args.out / f"u{users}", processes=args.processes,
                            env={"BUKO_LOAD_THINK": str(args.think)})
+            if prof is not None:
+                for started in profiles:
+                    started.wait(60)
+                f["profile"] = hottest(args.out / "profile-api.txt")
             print_row(f)
             results.append(f)
         admin = json.loads(seed_file.read_text())["admins"][0]["token"]
@@ -204,13 +264,12 @@ def cmd_api(args) -> dict:
 
 def cmd_smoke(args) -> dict:
     """A few users of every kind for ~20 s; exit status 1 unless 0 errors and every started book completed."""
-    config = StackConfig(web_workers=2, pools={"architecture_high": (1, 8), "book_generation_normal": (1, 8),
-                                               "emails_low": (1, 2)}, tokens_per_second=args.tokens_per_second,
-                         ttft=args.ttft)
+    config = StackConfig(web_workers=2, pools={"all": (1, 8)}, tokens_per_second=args.tokens_per_second,
+                         ttft=args.ttft)  # one worker process for the three queues: quicker to start
     stack = Stack(args.out, config)
     stack.start()
     try:
-        seed_file = seed_stack(stack, 5, 5, 1, 2, 2000, books_per_author=1)
+        seed_file = seed_stack(stack, 3, 3, 1, 1, 2000, books_per_author=1)
         f = run_locust(stack, seed_file, args.users, args.seconds, args.out / "locust", rate=args.users,
                        env={"BUKO_LOAD_THINK": "0.3", "BUKO_LOAD_WEIGHTS": "browser=4,reader=2,writer=3,admin=1",
                             "BUKO_LOAD_REGISTER_SHARE": "0.5"})
@@ -230,23 +289,26 @@ def cmd_smoke(args) -> dict:
 
 
 def cmd_servers(args) -> dict:
-    """The same Browser load against hypercorn, uvicorn and granian serving the same ASGI app."""
+    """The same Browser load against hypercorn, uvicorn and granian serving the same ASGI app, one after
+    the other on one stack (same database, same seed), `--rounds` times."""
+    stack = Stack(args.out, StackConfig(web_workers=args.web_workers, server=args.servers[0],
+                                        pools={"emails_low": (1, 2)}))
+    stack.start()
     results = []
-    for round_no in range(args.rounds):
-        for server in args.servers:
-            out = args.out / f"{server}-{round_no}"
-            stack = Stack(out, StackConfig(web_workers=args.web_workers, server=server,
-                                           pools={"emails_low": (1, 2)}))
-            stack.start()
-            try:
-                seed_file = seed_stack(stack, 50, 0, 1, 0, 0, books_per_author=2)
-                f = run_locust(stack, seed_file, args.users, args.seconds, out / "locust", processes=args.processes,
+    try:
+        seed_file = seed_stack(stack, 40, 0, 1, 0, 0, books_per_author=1)
+        for round_no in range(args.rounds):
+            for server in args.servers:
+                if stack.config.server != server:
+                    stack.swap_web(server)
+                f = run_locust(stack, seed_file, args.users, args.seconds, args.out / f"{server}-{round_no}",
+                               processes=args.processes,
                                env={"BUKO_LOAD_THINK": str(args.think), "BUKO_LOAD_WEIGHTS": "browser=1"})
-            finally:
-                stack.stop()
-            f["server"] = server
-            print_row(f, server)
-            results.append(f)
+                f["server"] = server
+                print_row(f, server)
+                results.append(f)
+    finally:
+        stack.stop()
     summary = {"command": "servers", "users": args.users, "think": args.think, "steps": results}
     write_json(args.out / "summary.json", summary)
     from tests.load import plots
@@ -291,9 +353,11 @@ def cmd_sockets(args) -> dict:
                                   stack.base_url.replace("http", "ws"), "--plan", str(args.out / "plan.json"),
                                   "--hold", str(args.hold), "--parallel", str(args.parallel), "--out", str(swarm_out)],
                                  cwd=ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True)
+        profiles = [profile(web, args.profile_seconds, args.out / "profile-opening.txt")]
         opened_line = json.loads(swarm.stdout.readline() or "{}")
         opened_at = time.time()
         cpu_opened = cpu_seconds(web)
+        profiles.append(profile(web, min(args.profile_seconds, max(5, args.hold - 5)), args.out / "profile-open.txt"))
         time.sleep(min(10, args.hold / 3))
         rss_open = rss_mb(web)
         held_line = json.loads(swarm.stdout.readline() or "{}")
@@ -325,6 +389,10 @@ def cmd_sockets(args) -> dict:
             "rss_timeline": [(r["t"], r["web_rss_mb"]) for r in sampler.rows],
             "opened_line": opened_line, "held_line": held_line,
         }
+        for prof in profiles:
+            prof.wait(120)
+        figures["profile_opening"] = hottest(args.out / "profile-opening.txt")
+        figures["profile_open"] = hottest(args.out / "profile-open.txt")
         summary = {"command": "sockets", "stack": stack.describe(), "figures": figures}
     finally:
         for p in (swarm, probe):
@@ -438,6 +506,7 @@ def main(argv: list[str] | None = None) -> int:
     api.add_argument("--processes", type=int, default=1, help="Locust processes (--processes)")
     api.add_argument("--think", type=float, default=1.0, help="think-time factor (0: back to back)")
     api.add_argument("--drain", type=float, default=300, help="seconds to wait for started books at the end")
+    api.add_argument("--profile", action="store_true", help="py-spy the web workers for 30 s of the last step")
 
     smoke = commands.add_parser("smoke", help="the CI-sized run")
     smoke.add_argument("--users", type=int, default=10)
@@ -464,6 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     sockets.add_argument("--parallel", type=int, default=50, help="handshakes in flight")
     sockets.add_argument("--gen-processes", type=int, default=2)
     sockets.add_argument("--recheck", type=float, default=0, help="BUKO_WS_RECHECK_SECONDS (0: the default)")
+    sockets.add_argument("--profile-seconds", type=float, default=30, help="py-spy while sockets open, then while held")
 
     writing = commands.add_parser("writing", help="books writing at once on one worker node")
     writing.add_argument("--books", type=_ints, default=[8, 16, 32, 64])

@@ -232,7 +232,7 @@ class Stack:
         if self.config.server != "hypercorn":
             Path(env["BUKO_METRICS_DIR"]).mkdir(parents=True, exist_ok=True)
             env["PROMETHEUS_MULTIPROC_DIR"] = env["BUKO_METRICS_DIR"]
-        self._spawn(f"web{node}", argv, env)
+        self._spawn(f"web{node}-{self.config.server}" if self.config.server != "hypercorn" else f"web{node}", argv, env)
 
     def _start_workers(self, node: int) -> None:
         size, overflow = self.config.worker_pool
@@ -257,6 +257,24 @@ class Stack:
                 names = ", ".join(p.role for p in dead) or "the web server"
                 raise RuntimeError(f"{names} did not come up; logs in {self.out / 'logs'}")
             time.sleep(0.3)
+
+    def swap_web(self, server: str) -> None:
+        """Stop this stack's web processes and serve the same app with `server` on a new port."""
+        for p in [p for p in self.procs if p.role.startswith("web")]:
+            if p.popen.poll() is None:
+                os.killpg(p.popen.pid, signal.SIGTERM)
+            try:
+                p.popen.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.popen.pid, signal.SIGKILL)
+                p.popen.wait(5)
+            self.procs.remove(p)
+        self.ports = []
+        self.config.server = server
+        for node in range(self.config.nodes):
+            self._start_web(node)
+        for port in self.ports:
+            self._wait_ready(port)
 
     def pids(self, prefix: str) -> list[int]:
         return [p.pid for p in self.procs if p.role.startswith(prefix) and p.popen.poll() is None]
