@@ -180,9 +180,12 @@ def test_pdf_is_tagged_pdf_ua_with_xmp_language_and_cover_alt_text(pdfs):
     assert b'pdfuaid:part="1"' in objects and f"<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">{book.title}<".encode() in objects
     assert b"/Lang (es)" in objects and b"/DisplayDocTitle true" in objects
     assert b"/StructTreeRoot" in objects and b"/Marked true" in objects
+    # Running heads and folios are artifacts, not untagged content: one or two per body page.
+    assert objects.count(b"/Artifact\nBMC") > int(info["Pages"]) * 0.8
     alt = "\ufeff" + f"Cubierta: {book.title}. {book.subtitle}. {book.author}"
     assert b"/Alt <" + alt.encode("utf-16-be").hex().encode() + b">" in objects.lower().replace(b"/alt", b"/Alt")
-    print(f"\nPDF/UA-1: tagged, XMP pdfuaid:part=1 + dc:title, /Lang es, DisplayDocTitle, cover /Alt; "
+    print(f"\nPDF/UA-1: tagged, XMP pdfuaid:part=1 + dc:title, /Lang es, DisplayDocTitle, cover /Alt, "
+          f"{objects.count(b'/Artifact' + bytes([10]) + b'BMC')} artifacts (running heads, folios); "
           f"{info['Pages']} pages")
 
 
@@ -208,3 +211,26 @@ def test_epub_accessibility_metadata_and_structure(tmp_path):
     assert "<h2>Puntos de referencia</h2>" in nav and 'href="style/book.css"' in nav
     assert 'role="doc-cover"' in cover and f'alt="Cubierta: {book.title}' in cover
     print("\nEPUB accessibility: " + ", ".join(sorted(set(re.findall(r'property="(schema:[a-zA-Z]+)"', opf)))))
+
+
+def test_print_files_interior_without_cover_with_bleed_and_a_cover_sized_for_the_spine(tmp_path):
+    from buko.adapters.export.print_cover import spine_mm
+    from buko.adapters.export.registry import print_exporters
+
+    book = spanish_book(words_per_chapter=400, chapters=4)
+    cover = PillowCoverRenderer().render(book)
+    files = print_exporters()
+    interior, spread = tmp_path / "interior.pdf", tmp_path / "cover.pdf"
+    interior.write_bytes(files["pdf-print"].render(book, cover))
+    spread.write_bytes(files["cover-pdf"].render(book, cover))
+    reading = tmp_path / "reading.pdf"
+    reading.write_bytes(WeasyPrintExporter().render(book, cover))
+    pages = int(pdf_info(interior)["Pages"])
+    assert pages == int(pdf_info(reading)["Pages"]) - 2  # the cover and its blank verso are gone
+    assert b"/Subtype /Image" not in interior.read_bytes()  # no cover picture in the interior
+    trim, bleed = TRIMS["A5"], 3 * 72 / 25.4
+    width, height = (float(v) for v in re.findall(r"[\d.]+", pdf_info(interior)["Page size"])[:2])
+    assert abs(width - (trim.width + 2 * bleed)) < 1 and abs(height - (trim.height + 2 * bleed)) < 1
+    width, height = (float(v) for v in re.findall(r"[\d.]+", pdf_info(spread)["Page size"])[:2])
+    spine = spine_mm(pages) * 72 / 25.4
+    assert abs(width - (2 * trim.width + spine + 2 * bleed)) < 1 and abs(height - (trim.height + 2 * bleed)) < 1

@@ -12,6 +12,7 @@ from weasyprint.urls import URLFetcher
 from buko.adapters.export.hyphenation import breakable, keep_last_words
 from buko.adapters.export.markup import (bind_short_words, escape, label, markdown_to_xhtml, parse_fragment,
                                          typeset_manuscript)
+from buko.adapters.export.pdf_artifacts import mark_page_furniture
 from buko.adapters.export.pdf_style import TRIMS, stylesheet
 from buko.adapters.export.report import warn_missing_glyphs
 from buko.application.ports import Exporter
@@ -118,7 +119,9 @@ class WeasyPrintExporter(Exporter):
     def render(self, manuscript: Manuscript, cover_png: bytes) -> bytes:
         m = typeset_manuscript(manuscript)
         warn_missing_glyphs(m, self.format)
-        document = HTML(string=self.html(m, cover_png), url_fetcher=_DataOnlyFetcher())
+        html = HTML(string=self.html(m, cover_png), url_fetcher=_DataOnlyFetcher())
+        document = html.render(pdf_tags=True, pdf_variant=self.variant)
+        mark_page_furniture(document)
         return document.write_pdf(pdf_tags=True, pdf_variant=self.variant, pdf_identifier=m.book_id.encode(),
                                   custom_metadata=False)
 

@@ -1,0 +1,75 @@
+"""The printer's cover: one PDF spread (back, spine, front) sized for the trim, the bleed and a spine as thick as
+the print interior's page count."""
+from __future__ import annotations
+
+import base64
+
+from weasyprint import HTML
+
+from buko.adapters.export.markup import escape, typeset_manuscript
+from buko.adapters.export.pdf import WeasyPrintExporter, _DataOnlyFetcher
+from buko.adapters.export.pdf_style import BLEED_PT, TRIMS
+from buko.application.ports import Exporter
+from buko.domain.books.manuscript import Manuscript
+
+PAPER_MM = {"white": 0.0572, "cream": 0.0635}  # thickness of one page (a leaf is two), common 50-55 lb stock
+_MM = 72 / 25.4
+MIN_SPINE_TEXT_MM = 6.0  # thinner spines carry no text: it would not stay on the spine once bound
+
+
+def spine_mm(pages: int, paper: str = "white") -> float:
+    return round(pages * PAPER_MM[paper], 2)
+
+
+class PrintCoverExporter(Exporter):
+    """Back cover (synopsis, author), spine (title and author, read top to bottom) and the front cover image,
+    with bleed and crop marks. The page count comes from laying out the print interior unless given."""
+
+    format = "cover-pdf"
+    extension = "pdf"
+    media_type = "application/pdf"
+    version = "1"
+
+    def __init__(self, page_size: str | None = None, *, paper: str = "white", pages: int | None = None):
+        if paper not in PAPER_MM:
+            raise ValueError(f"paper must be one of {sorted(PAPER_MM)}")
+        self.interior = WeasyPrintExporter(page_size, print_ready=True, bleed=True)
+        self.paper, self.pages = paper, pages
+
+    def page_count(self, manuscript: Manuscript) -> int:
+        html = self.interior.html(manuscript, b"")
+        return len(HTML(string=html, url_fetcher=_DataOnlyFetcher()).render().pages)
+
+    def render(self, manuscript: Manuscript, cover_png: bytes) -> bytes:
+        m = typeset_manuscript(manuscript)
+        trim = TRIMS[self.interior.trim(m)]
+        pages = self.pages or self.page_count(manuscript)
+        spine = spine_mm(pages, self.paper) * _MM
+        width, height = 2 * trim.width + spine, trim.height
+        image = base64.b64encode(cover_png).decode()
+        spine_text = (f'<p class="spine-text">{escape(m.title)} · {escape(m.author)}</p>'
+                      if spine >= MIN_SPINE_TEXT_MM * _MM else "")
+        css = f"""
+@page {{ size: {width:.2f}pt {height:.2f}pt; margin: 0; bleed: {BLEED_PT:.2f}pt; marks: crop; }}
+html {{ font-family: "EB Garamond", "Noto Serif", serif; }}
+body {{ margin: 0; }}
+.spread {{ position: relative; width: {width:.2f}pt; height: {height:.2f}pt; }}
+.back, .spine, .front {{ position: absolute; top: -{BLEED_PT:.2f}pt; height: {height + 2 * BLEED_PT:.2f}pt; }}
+.back {{ left: -{BLEED_PT:.2f}pt; width: {trim.width + BLEED_PT:.2f}pt; background: #1f2a44; color: #f4efe6; }}
+.back .text {{ margin: {trim.margins[0] + BLEED_PT:.2f}pt {trim.margins[1]:.2f}pt 0 {trim.margins[1] + BLEED_PT:.2f}pt;
+  font-size: 11pt; line-height: 15pt; }}
+.spine {{ left: {trim.width:.2f}pt; width: {spine:.2f}pt; background: #1f2a44; color: #f4efe6; }}
+.spine-text {{ position: absolute; top: 50%; left: 50%; width: {height * 0.8:.2f}pt; margin: 0;
+  transform: translate(-50%, -50%) rotate(90deg); text-align: center; font-size: 9pt; white-space: nowrap; }}
+.front {{ left: {trim.width + spine:.2f}pt; width: {trim.width + BLEED_PT:.2f}pt; }}
+.front img {{ width: 100%; height: 100%; object-fit: cover; display: block; }}
+"""
+        alt = f"{m.title}. {m.author}"
+        html = (
+            f'<!DOCTYPE html><html lang="{escape(m.language)}"><head><meta charset="utf-8"/>'
+            f"<title>{escape(m.title)}</title><style>{css}</style></head><body><div class=\"spread\">"
+            f'<div class="back"><div class="text"><p>{escape(m.synopsis)}</p><p>{escape(m.author)}</p>'
+            f'<p>{escape(m.credit)}</p></div></div><div class="spine">{spine_text}</div>'
+            f'<div class="front"><img src="data:image/png;base64,{image}" alt="{escape(alt)}"/></div></div></body></html>'
+        )
+        return HTML(string=html, url_fetcher=_DataOnlyFetcher()).write_pdf(pdf_identifier=m.book_id.encode())
