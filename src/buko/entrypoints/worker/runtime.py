@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from taskiq import InMemoryBroker
 
+from buko.adapters.observability import tasks as observed_tasks
 from buko.adapters.persistence.migrate import upgrade
 from buko.bootstrap import Container
 from buko.entrypoints.worker.tasks import register
@@ -26,6 +27,7 @@ async def running(container: Container, *, migrate: bool = True, grace: float = 
             await upgrade(engine)
         brokers = container.gateways.brokers()
         register(brokers, container)
+        observed_tasks.install(brokers, container.use_cases.task_failures())  # ids, logs, metrics, failures
         for broker in brokers.values():
             await broker.startup()
             started.append(broker)

@@ -84,7 +84,6 @@ TASKS = {
 
 def register(brokers: dict[str, AsyncBroker], container) -> None:
     """Register each queue's tasks on its broker and hand the broker the container."""
-    observed.install(brokers, container.use_cases.task_failures())
     for queue, broker in brokers.items():
         broker.state.container = container
         for func, name in TASKS[queue]:
