@@ -25,6 +25,21 @@ def hypercorn_config(settings: Settings, host: str, port: int, workers: int) -> 
     return config
 
 
+def without_websocket_compression() -> None:
+    """Decline permessage-deflate on websockets. hypercorn offers it to every client that asks
+    (browsers always do) and has no setting for it; its zlib state measured 239 KB per socket
+    (bench/api.py, tracemalloc), about two thirds of an idle socket's memory, to compress deltas of
+    a few dozen bytes. Declining is allowed by RFC 7692: the client then sends plain frames."""
+    from hypercorn.protocol import ws_stream
+    from wsproto.extensions import PerMessageDeflate
+
+    class DeclinedDeflate(PerMessageDeflate):
+        def accept(self, offer):
+            return None
+
+    ws_stream.PerMessageDeflate = DeclinedDeflate
+
+
 def behind_proxies(app, hops: int):
     """Behind `hops` trusted proxies (nginx), the client's address comes from X-Forwarded-For:
     rate limits count real clients, not the proxy. Without proxies the header is never trusted."""
@@ -45,6 +60,7 @@ def check(settings: Settings, workers: int) -> None:
 
 def run(settings: Settings, host: str, port: int, workers: int, announce) -> int:
     check(settings, workers)
+    without_websocket_compression()
     config = hypercorn_config(settings, host, port, workers)
     if workers > 1:
         from hypercorn.run import run as run_workers

@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
+import random
 import time
 
 from quart import Quart, current_app, websocket
 
 from buko.adapters.live.hub import Lagging, Resync
 from buko.domain.errors import DomainError, Forbidden, NotFound, Unauthenticated
-from buko.entrypoints.http.auth import identify
+from buko.entrypoints.http.auth import SESSION_COOKIE, identify
 from buko.entrypoints.http.errors import error_body
 from buko.entrypoints.http.live_view import BookView
 
@@ -39,6 +41,7 @@ class SocketRegistry:
 
     def __init__(self) -> None:
         self.by_user: dict[str, set[asyncio.Queue]] = {}
+        self.verdicts: dict[bytes, tuple[float, asyncio.Future]] = {}
 
     @property
     def count(self) -> int:
@@ -54,6 +57,29 @@ class SocketRegistry:
         group.discard(inbox)
         if not group:
             self.by_user.pop(user_id, None)
+
+    async def still_valid(self, headers, cookies, ttl: float) -> None:
+        """Raise the DomainError `identify` raises for these credentials. All the sockets that share
+        them share one look-up per `ttl` seconds (one in flight at a time, the others wait for it)."""
+        key = hashlib.sha256((headers.get("Authorization", "") + "|" + cookies.get(SESSION_COOKIE, "")).encode()).digest()
+        now = time.monotonic()
+        entry = self.verdicts.get(key)
+        if entry is None or entry[0] < now:
+            if len(self.verdicts) > 50_000:
+                self.verdicts.clear()
+            entry = self.verdicts[key] = (now + ttl * 0.9, asyncio.get_running_loop().create_future())
+            try:
+                await identify(headers, cookies)
+                entry[1].set_result(None)
+            except DomainError as refused:
+                entry[1].set_result(refused)
+            except Exception as unavailable:  # not a verdict: the next socket asks again
+                self.verdicts.pop(key, None)
+                entry[1].set_result(None)
+                raise unavailable
+        verdict = await asyncio.shield(entry[1])
+        if verdict is not None:
+            raise verdict
 
     async def close_user(self, user_id: str, reason: str) -> None:
         for inbox in tuple(self.by_user.get(user_id, ())):
@@ -147,7 +173,7 @@ async def _serve(container, settings, who, book_id: str, inbox: asyncio.Queue) -
         pump = asyncio.create_task(_pump(watch, view, queries, book_id))
         talk = asyncio.create_task(_listen(settings))
         kicked = asyncio.create_task(inbox.get())
-        recheck = asyncio.create_task(_recheck(who, settings))
+        recheck = asyncio.create_task(_recheck(current_app.extensions["buko_sockets"], settings))
         tasks = [pump, talk, kicked, recheck]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -208,11 +234,15 @@ async def _listen(settings) -> None:
         pinger.cancel()
 
 
-async def _recheck(who, settings) -> None:
-    """A suspension or revocation elsewhere (another web process) closes this socket too."""
+async def _recheck(registry: SocketRegistry, settings) -> None:
+    """A suspension or revocation elsewhere (another web process) closes this socket too. The
+    sockets of one credential share one look-up per interval, and a database that cannot answer
+    now (pool exhausted, a restart) leaves the socket open: it is asked again next time."""
     while True:
-        await asyncio.sleep(settings.ws_recheck_seconds)
+        await asyncio.sleep(settings.ws_recheck_seconds * random.uniform(0.8, 1.2))
         try:
-            await identify(websocket.headers, websocket.cookies)
+            await registry.still_valid(websocket.headers, websocket.cookies, settings.ws_recheck_seconds)
         except DomainError as refused:
             raise Closing(CLOSE.get(type(refused), 4403), refused.code, str(refused)) from None
+        except Exception as unavailable:
+            log.warning("could not re-check a socket's credentials now: %s", unavailable)
