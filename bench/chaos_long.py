@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -151,16 +152,20 @@ async def run(args) -> int:
                     kill = await chaos.kill_busy(book_id, index=target, timeout=20)
                 search_until = time.monotonic() + 120
                 while kill is None and time.monotonic() < search_until:
-                    for candidate in reversed(books):
-                        kill = await chaos.kill_busy(candidate, timeout=0.5)
+                    for candidate in random.sample(books, len(books)):  # a random busy worker, as an operator would
+                        kill = await chaos.kill_busy(candidate, timeout=0.2)
                         if kill is not None:
                             break
                 if kill is None:
                     incidents.append(f"kill {number}: no busy worker found in 120 s")
                 else:
-                    took = await chaos.resumed(kill)
-                    print(f"kill {number}: pid {kill.pid} writing chunk {kill.index} of {kill.book_id[:8]}; "
-                          f"resumed after {took:.1f} s", flush=True)
+                    try:
+                        took = await chaos.resumed(kill, timeout=600)
+                    except AssertionError as never:
+                        incidents.append(f"kill {number}: {never}")
+                    else:
+                        print(f"kill {number}: pid {kill.pid} writing chunk {kill.index} of {kill.book_id[:8]}; "
+                              f"resumed after {took:.1f} s", flush=True)
                 if number in (5, 14):
                     await asyncio.to_thread(redis_server.restart_empty, 2.0)
                     incidents.append(f"after kill {number}: Redis restarted empty")
@@ -195,7 +200,7 @@ async def run(args) -> int:
             await asyncio.wait_for(following, 60)
             stored = await chaos.book(follower_book)
             follower_ok = follower.done == {c.index: c.text for c in stored.chunks}
-            took = [k.resumed_after for k in chaos.killed]
+            took = [k.resumed_after for k in chaos.killed if k.resumed_after is not None]
             print("\n== chaos_long report ==")
             print(f"duration {time.monotonic() - started:.0f} s; settings: default reliability settings "
                   f"(heartbeat 5 s, lease 900 s, idle timeout 960 s, sweep 60 s / grace 120 s), "

@@ -28,7 +28,7 @@ MAX_NOTES = 4_000
 # A worker that dies holding a chunk is not the chunk's fault, but a chunk that itself crashes
 # every worker taking it must not be handed out forever: the book fails (resumably) once the
 # chunk has lost this many different workers within the window.
-MAX_LOST_WORKERS = 5
+MAX_LOST_WORKERS = 10  # random kills spread over a book's chunks; a crashing chunk reaches it in minutes
 LOST_WORKERS_WINDOW = timedelta(minutes=30)
 
 
