@@ -69,8 +69,10 @@ def server(tmp_path_factory):
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One browser per test module: the sync API runs its own event loop while it is open, so it is
+    closed before other modules' tests (which call asyncio.run) run."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
