@@ -88,9 +88,9 @@ class PythonDocxExporter(Exporter):
         body = BodyWriter(doc)
         for i, chapter in enumerate(m.chapters):
             section = doc.add_section(WD_SECTION.ODD_PAGE)
-            self._running_heads(section, m.running_title, shorten(chapter.title), first=i == 0)
-            doc.add_paragraph(f"{label(m.language, 'chapter')} {chapter.number}", style="Chapter Label")
-            doc.add_paragraph(chapter.title, style="Heading 1")
+            self._running_heads(section, m.running_title, shorten(chapter.title), body.ids, first=i == 0)
+            body.paragraph("Chapter Label", f"{label(m.language, 'chapter')} {chapter.number}")
+            body.paragraph("Heading 1", chapter.title)
             xhtml = markdown_to_xhtml(chapter.markdown, language=m.language, doc_id=f"c{chapter.number}",
                                       title=chapter.title)
             body.chapter(parse_fragment(xhtml))
@@ -130,7 +130,7 @@ class PythonDocxExporter(Exporter):
         doc.add_paragraph(_TOC_NOTE.get(m.base_language, _TOC_NOTE["en"]), style="TOC Note")
 
     @staticmethod
-    def _running_heads(section, book_title: str, chapter_title: str, first: bool) -> None:
+    def _running_heads(section, book_title: str, chapter_title: str, ids: dict[str, str], first: bool) -> None:
         """Folios on every body page; book title on versos, this chapter's title on rectos (plain text).
 
         A new section starts as a copy of the previous one, header references included: they are dropped so
@@ -145,14 +145,14 @@ class PythonDocxExporter(Exporter):
             for footer in (section.footer, section.even_page_footer):
                 footer.is_linked_to_previous = False
                 paragraph = footer.paragraphs[0]
-                paragraph.style = "Footer"
+                paragraph._p.style = ids["Footer"]
                 _field(paragraph, "PAGE", "1")
         else:  # numbering must continue, not restart
             for restart in sect.findall(qn("w:pgNumType")):
                 sect.remove(restart)
         for header, text in ((section.even_page_header, book_title), (section.header, chapter_title)):
             header.is_linked_to_previous = False
-            header.paragraphs[0].style = "Header"
+            header.paragraphs[0]._p.style = ids["Header"]
             header.paragraphs[0].add_run(text)
 
 

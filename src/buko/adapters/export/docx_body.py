@@ -17,6 +17,7 @@ from docx.text.paragraph import Paragraph
 from buko.adapters.export.docx_styles import element
 
 _HEADINGS = {"h2": "Heading 2", "h3": "Heading 3", "h4": "Heading 4"}
+_R, _T = qn("w:r"), qn("w:t")
 MAX_LIST_DEPTH = 5
 _ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT, "center": WD_ALIGN_PARAGRAPH.CENTER}
 _SEPARATORS = (
@@ -42,26 +43,49 @@ def _is(el: ET.Element, cls: str) -> bool:
     return cls in el.get("class", "").split()
 
 
+def _styled(tag: str, style_tag: str, style_id: str | None):
+    """`<w:p>`/`<w:r>` with its style, built directly (python-docx's generic child insertion is the slow part)."""
+    el = OxmlElement(tag)
+    if style_id:
+        props = OxmlElement(style_tag)
+        ref = OxmlElement("w:pStyle" if tag == "w:p" else "w:rStyle")
+        ref.set(_VAL, style_id)
+        props.append(ref)
+        el.append(props)
+    return el
+
+
+_VAL, _SPACE = qn("w:val"), qn("xml:space")
+
+
 class BodyWriter:
     """Appends chapter content to one document; style ids are looked up once, not per paragraph."""
 
     def __init__(self, doc):
         self.doc = doc
+        self.body = doc.element.body
         self.ids = {style.name: style.style_id for style in doc.styles}
         self.footnotes = parse_xml(_SEPARATORS)
         self.notes: dict[str, ET.Element] = {}
         self.next_note = 1
 
     def paragraph(self, style: str, text: str = ""):
-        paragraph = self.doc.add_paragraph(text)
-        paragraph._p.style = self.ids[style]
+        p = _styled("w:p", "w:pPr", self.ids[style])
+        self.body.insert(len(self.body) - 1, p)  # the body's last child is its sectPr
+        paragraph = Paragraph(p, self.doc._body)
+        if text:
+            self.run(paragraph, text)
         return paragraph
 
     def run(self, paragraph, text: str, style: str | None = None):
-        run = paragraph.add_run(text)
-        if style:
-            run._r.style = self.ids[style]
-        return run
+        r = _styled("w:r", "w:rPr", self.ids[style] if style else None)
+        t = OxmlElement("w:t")
+        t.text = text
+        if text[:1].isspace() or text[-1:].isspace():
+            t.set(_SPACE, "preserve")
+        r.append(t)
+        paragraph._p.append(r)
+        return r
 
     def chapter(self, root: ET.Element) -> None:
         """One chapter's content; its notes become Word footnotes at their calls."""
@@ -169,9 +193,9 @@ class BodyWriter:
 
     def fill(self, paragraph, el: ET.Element) -> None:
         self.inline(paragraph, el)
-        for run in reversed(paragraph.runs):
-            text = run.text.rstrip(" \n")
-            if text != run.text:
-                run.text = text
+        for t in reversed(paragraph._p.findall(f"{_R}/{_T}")):  # no trailing spaces at a paragraph's end
+            text = (t.text or "").rstrip(" \n")
+            if text != t.text:
+                t.text = text
             if text:
                 break
