@@ -103,6 +103,10 @@ def register_socket(app: Quart) -> None:
         except DomainError as refused:
             await _close(CLOSE.get(type(refused), 4403), refused.code, str(refused))
             return
+        except Exception:  # the database cannot answer now: say so, the client retries
+            log.exception("websocket of book %s could not be authorized", book_id)
+            await _close(1011, "unavailable", "Buko cannot check your access right now; reconnect in a moment")
+            return
         registry: SocketRegistry = current_app.extensions["buko_sockets"]
         inbox = registry.add(who.user.id)
         try:
