@@ -82,7 +82,7 @@ def reassemble(events: list[dict]) -> dict[int, str]:
             texts[event["index"]] = ""
         elif event.get("type") == "delta":
             texts[event["index"]] = texts.get(event["index"], "") + event["text"]
-    return {i: t.strip() + "\n" for i, t in texts.items()}
+    return texts  # exactly what was streamed: the stored text, character for character
 
 
 def listener(book_id: str, prefix: str, *extra: str) -> tuple[subprocess.Popen, int]:
