@@ -71,6 +71,8 @@ async def test_an_author_plans_edits_approves_watches_and_downloads_a_book(api):
     assert page["total"] == chunks_total
     assert {c["index"]: c["text"] for c in page["chunks"]} == streamed
 
+    book = await (await client.get(f"/api/books/{book_id}", headers=auth)).get_json()
+    assert book["quality"]["target_words"] == book["target_words"] and 0 < book["quality"]["length_score"] <= 100
     listed = await (await client.get("/api/books", headers=auth)).get_json()
     assert listed["total"] == 1 and listed["books"][0]["status"] == "written"
     assert listed["books"][0]["words_written"] > 0 and "text" not in listed["books"][0]

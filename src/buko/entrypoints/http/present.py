@@ -59,7 +59,8 @@ def book(b: Book) -> s.BookOut:
         id=b.id, title=b.title, status=b.status.value, failure=b.failure, brief=brief(b),
         words_written=b.words_written, target_words=b.target_words, progress=_progress(done, len(b.chunks)),
         lanes=b.lanes, writer=b.writer, demo=b.demo, architecture_version=b.architecture_version,
-        usage=s.UsageOut(**b.usage.as_dict()), created_at=b.created_at,
+        usage=s.UsageOut(**b.usage.as_dict()), created_at=b.created_at, planning_note=b.planning_note,
+        quality=b.quality.as_dict() if b.quality else None,
         chunks=[s.ChunkMetaOut(**chunk_meta(c)) for c in b.chunks],
     )
 

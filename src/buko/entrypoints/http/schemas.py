@@ -210,6 +210,9 @@ class BookOut(BaseModel):
     architecture_version: int
     usage: UsageOut
     created_at: datetime
+    planning_note: str = Field("", description="What planning changed in the model's answer (budgets scaled).")
+    quality: dict | None = Field(None, description="Measured when the book is written: length against the "
+                                 "budgets, repetition, outline adherence, readability, per chapter and section.")
     chunks: list[ChunkMetaOut]
 
 
