@@ -1,14 +1,17 @@
 """Engines for PostgreSQL (asyncpg) and embedded SQLite (aiosqlite), and their sessionmaker."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "buko_read_only"
+PING_AFTER_IDLE_SECONDS = 5.0
+_IDLE_SINCE = "buko_idle_since"
 _DRIVERS = {"postgres": "postgresql+asyncpg", "postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
 
 
@@ -33,14 +36,40 @@ def make_engine(
     url = normalise_url(url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url, echo, sqlite_busy_timeout_ms)
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,
-        pool_pre_ping=True,
         echo=echo,
     )
+    ping_when_idle(engine)
+    return engine
+
+
+def ping_when_idle(engine: AsyncEngine, idle_seconds: float | None = None) -> None:
+    """SQLAlchemy's pool_pre_ping, but only for a connection that sat in the pool `idle_seconds` or more.
+
+    With asyncpg a ping is three round trips (BEGIN, SELECT 1, ROLLBACK). Pinging on every checkout
+    was half of an API request's round trips to PostgreSQL under load (tests/load/README.md), while
+    a connection checked in a moment ago is alive. A dead one still fails its ping after a quiet
+    spell (a PostgreSQL restart) and is replaced before use."""
+
+    idle_seconds = PING_AFTER_IDLE_SECONDS if idle_seconds is None else idle_seconds
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _checked_in(_dbapi_connection, record) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as lost:  # the pool drops this connection and checks out another
+            raise exc.DisconnectionError(f"a pooled connection was dead: {lost}") from lost
 
 
 def make_sessionmaker(engine: AsyncEngine, read_only: bool = False) -> async_sessionmaker[AsyncSession]:
