@@ -37,7 +37,7 @@ LOAD_SETTINGS = {
     "BUKO_RATE_LIMIT_LOGIN": UNLIMITED, "BUKO_RATE_LIMIT_REGISTER": UNLIMITED,
     "BUKO_RATE_LIMIT_WORK": UNLIMITED, "BUKO_RATE_LIMIT_EXPORT": UNLIMITED,
     "CLAUDE_REQUESTS_PER_MINUTE": "100000", "CLAUDE_OUTPUT_TOKENS_PER_MINUTE": "100000000",
-    "CLAUDE_PROMPT_CACHING": "true", "BUKO_LOG_LEVEL": "WARNING",
+    "CLAUDE_PROMPT_CACHING": "true",
 }
 
 
@@ -280,12 +280,31 @@ class Stack:
         return [p.pid for p in self.procs if p.role.startswith(prefix) and p.popen.poll() is None]
 
     def cpu(self) -> dict[str, float]:
-        """CPU seconds so far per role group (web, worker, stub)."""
+        """CPU seconds so far per role group (web, worker, stub, and postgres: the backends serving
+        this run's database; a backend that exited since is not counted)."""
         out: dict[str, float] = {}
         for p in self.procs:
             group = "web" if p.role.startswith("web") else "worker" if p.role.startswith("worker") else p.role
             out[group] = out.get(group, 0.0) + cpu_seconds(p.pid)
+        try:
+            out["postgres"] = sum(cpu_seconds(pid) for pid in self.pg_backends())
+        except Exception:
+            pass
         return out
+
+    def pg_backends(self) -> list[int]:
+        async def query() -> list[int]:
+            import asyncpg
+
+            conn = await asyncpg.connect(PG_ADMIN_URL, timeout=10)
+            try:
+                rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> "
+                                        "pg_backend_pid()", self.db_name)
+                return [r["pid"] for r in rows]
+            finally:
+                await conn.close()
+
+        return asyncio.run(query())
 
     def stop(self) -> None:
         """End what this stack started (SIGTERM to each process group, then SIGKILL), drop its data."""
