@@ -1,6 +1,6 @@
 """Settings from the environment (the original system's names), with embedded defaults.
 
-Unset DATABASE_URL means SQLite in BUKO_DATA_DIR; unset REDIS_URL means in-process queues and
+Unset DATABASE_URL means SQLite in BUKO_DATA_DIR (the user's data folder when unset); unset REDIS_URL means in-process queues and
 live events; unset ANTHROPIC_API_KEY means the offline demo writer.
 """
 from __future__ import annotations
@@ -15,10 +15,17 @@ def _env(*names: str) -> AliasChoices:
     return AliasChoices(*names)
 
 
+def default_data_dir() -> Path:
+    """The user's data folder (~/.local/share/buko on Linux): the same books from any current folder."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("buko", appauthor=False))
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-    data_dir: Path = Field(Path(".buko"), validation_alias=_env("BUKO_DATA_DIR"))
+    data_dir: Path = Field(default_factory=lambda: default_data_dir(), validation_alias=_env("BUKO_DATA_DIR"))
     database_url: str = Field("", validation_alias=_env("DATABASE_URL"))
     db_pool_size: int = Field(20, ge=1, validation_alias=_env("DB_POOL_SIZE"))
     db_max_overflow: int = Field(30, ge=0, validation_alias=_env("DB_MAX_OVERFLOW"))

@@ -6,8 +6,8 @@ from buko.entrypoints.cli import main
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["write", "A book about tea", "--formats", "pdf,rtf"], "formats must be"),
-        (["write", "A book about tea", "--chapters", "0"], "must be a positive number"),
+        (["write", "A book about tea", "--formats", "pdf,rtf"], "unknown format 'rtf'"),
+        (["write", "A book about tea", "--chapters", "0"], "must be from 1 to 60, not 0"),
         (["write", "A book about tea", "--lang", "fr"], "invalid choice"),
         (["frobnicate"], "invalid choice"),
     ],
@@ -48,13 +48,15 @@ def test_bad_configuration_is_reported(capsys, monkeypatch):
 
 def test_a_refused_brief_is_a_clear_error(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("BUKO_DATA_DIR", str(tmp_path))
-    assert main(["write", "tiny", "--out", str(tmp_path / "out")]) == 1
+    assert main(["write", "tiny", "--out", str(tmp_path / "out")]) == 2
     assert "idea must be at least 10 characters" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "buko.db").exists()
 
 
 def test_an_unreadable_style_sample_is_a_clear_error(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("BUKO_DATA_DIR", str(tmp_path))
-    assert main(["write", "A field guide to city birds", "--style-sample", str(tmp_path / "missing.txt")]) == 1
+    assert main(["write", "A field guide to city birds", "--style-sample", str(tmp_path / "missing.txt"),
+                 "--out", str(tmp_path / "out")]) == 2
     assert "cannot read the style sample" in capsys.readouterr().err
 
 
@@ -62,5 +64,6 @@ def test_a_too_long_style_sample_is_refused(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("BUKO_DATA_DIR", str(tmp_path))
     sample = tmp_path / "sample.txt"
     sample.write_text("word " * 2000)
-    assert main(["write", "A field guide to city birds", "--style-sample", str(sample)]) == 1
-    assert "style_sample must be at most 8000 characters" in capsys.readouterr().err
+    assert main(["write", "A field guide to city birds", "--style-sample", str(sample),
+                 "--out", str(tmp_path / "out")]) == 2
+    assert "--style-sample must be at most 8000 characters" in capsys.readouterr().err

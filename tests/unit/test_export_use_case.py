@@ -97,3 +97,6 @@ async def test_unknown_format_and_unwritten_book_are_refused(app, export):
 def test_slugify():
     assert slugify("¿Qué es el Jardín?") == "que-es-el-jardin"
     assert slugify("!!!") == "book"
+    long = slugify("Guía práctica de apicultura urbana en balcones pequeños para principiantes curiosos")
+    assert long == "guia-practica-de-apicultura-urbana-en-balcones-pequenos-para"
+    assert len(slugify("word " * 40)) <= 60 and not slugify("word " * 40).endswith("-")

@@ -11,57 +11,34 @@ from pydantic import ValidationError
 
 from buko.application.commands import QUEUES
 from buko.config import Settings
-from buko.domain.books.brief import LANGUAGES, TRIM_SIZES
 from buko.domain.errors import DomainError
+from buko.entrypoints import cli_interrupt
+from buko.entrypoints.cli_args import DEFAULT_FORMATS, FORMATS, UsageError  # noqa: F401  (kept importable here)
+from buko.entrypoints.cli_parsers import EXIT_CODES, add_author_parsers
 
-FORMATS = ("pdf", "epub", "docx", "md")
-DEFAULT_FORMATS = ["pdf", "epub", "docx"]  # md on request
+# The verbs that run book work in this process when there is no REDIS_URL (see cli_liveness).
+WORKING_VERBS = {"write", "plan", "revise", "resume", "regenerate", "export"}
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be a positive number")
     return value
 
 
-def _formats(text: str) -> list[str]:
-    chosen = [f.strip().lower() for f in text.split(",") if f.strip()]
-    unknown = [f for f in chosen if f not in FORMATS]
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(f"formats must be a comma-separated subset of {','.join(FORMATS)}")
-    return chosen
-
-
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="buko", description="Buko turns an idea into a finished book.")
+    root = argparse.ArgumentParser(
+        prog="buko", description="Buko turns an idea into a finished book: plan it, review the architecture, "
+        "write it, export it.", epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     root.add_argument("-v", "--verbose", action="store_true", help="log what happens underneath")
-    commands = root.add_subparsers(dest="command", required=True)
+    root.add_argument("--version", action="version", version=f"buko {_version()}")
+    commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    write = commands.add_parser("write", help="plan, approve, write and export a whole book")
-    write.add_argument("idea", help="what the book is about (quote it)")
-    write.add_argument("--chapters", type=_positive, default=6)
-    write.add_argument("--words", type=_positive, default=12_000, help="target length in words")
-    write.add_argument("--lang", choices=LANGUAGES, default="en")
-    write.add_argument("--genre", default="non-fiction")
-    write.add_argument("--audience", default="general readers")
-    write.add_argument("--tone", default="clear and engaging")
-    write.add_argument("--author", default="Anonymous")
-    write.add_argument("--trim-size", choices=TRIM_SIZES, default="A5", help="page size of the PDF and DOCX")
-    write.add_argument("--style-sample", type=Path, help="a text file in the author's own style")
-    write.add_argument("--formats", type=_formats, default=DEFAULT_FORMATS, help="comma-separated: pdf,epub,docx,md")
-    write.add_argument("--out", type=Path, default=Path("buko-out"), help="folder for the exported files")
-    write.add_argument("--parallel", type=_positive, default=1, help="chapters written at once (1 = in order)")
-    write.add_argument("--quiet", action="store_true", help="no live progress display")
-
-    resume = commands.add_parser("resume", help="resume a failed book and export it")
-    resume.add_argument("book_id")
-    resume.add_argument("--formats", type=_formats, default=DEFAULT_FORMATS)
-    resume.add_argument("--out", type=Path, default=Path("buko-out"))
-    resume.add_argument("--parallel", type=_positive, default=1)
-    resume.add_argument("--quiet", action="store_true")
-
-    commands.add_parser("books", help="list the books of the local author")
+    add_author_parsers(commands)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -87,8 +64,8 @@ def parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check the database, Redis, queues, Claude and disk")
     doctor.add_argument("--ping", action="store_true", help="also make one small call to the model API")
-    doctor.add_argument("--report", type=Path, default=Path("verification_results.json"),
-                        help="where to write the JSON report")
+    doctor.add_argument("--report", type=Path, default=None,
+                        help="where to write the JSON report (default: verification_results.json in BUKO_DATA_DIR)")
     from buko.entrypoints import cli_billing
 
     cli_billing.add_parser(commands)
@@ -97,6 +74,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    try:
+        brief = _checked(args)  # every argument, before a database, a queue or a model is touched
+    except UsageError as wrong:
+        print(f"buko {args.command}: {wrong}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -126,21 +108,59 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "doctor":
         from buko.entrypoints.doctor import run_doctor
 
-        return asyncio.run(run_doctor(settings, args.report, args.ping))
+        return asyncio.run(run_doctor(settings, args.report or settings.data_dir / "verification_results.json",
+                                      args.ping))
+    if args.command in WORKING_VERBS and not settings.redis_url:
+        from buko.entrypoints.cli_liveness import hold_work_lock
+
+        hold_work_lock(settings.data_dir)
     from buko.entrypoints import cli_commands
 
     try:
-        return asyncio.run(cli_commands.run(args, settings))
+        return cli_interrupt.run(cli_commands.run(args, settings, brief))
+    except UsageError as wrong:
+        print(f"buko {args.command}: {wrong}", file=sys.stderr)
+        return 2
     except DomainError as refused:
-        print(f"buko: {refused}", file=sys.stderr)
+        print(f"buko {args.command}: {refused}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("buko: interrupted; `buko resume BOOK_ID` continues a stopped book", file=sys.stderr)
-        return 130
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("buko")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _checked(args):
+    """Checks the author's verbs need before any work; returns the Brief when the verb makes a book."""
+    from buko.entrypoints import cli_args
+
+    if args.command not in ("write", "plan", "resume", "export", "delete"):
+        return None
+    if args.command == "delete" and not args.yes and not sys.stdin.isatty():
+        raise UsageError("it asks for confirmation: run it in a terminal, or add --yes")
+    if args.command in ("write", "resume", "export"):
+        cli_args.check_out_dir(args.out)
+    if args.command == "write":
+        if bool(args.idea) == bool(args.book):
+            raise UsageError('give the idea in quotes (buko write "IDEA"), or --book ID for a planned book; not both')
+        if args.review and args.book:
+            raise UsageError("--review is for a new idea; `buko show ID` reviews a planned book")
+        if args.review and not sys.stdin.isatty():
+            raise UsageError("--review asks questions: run it in a terminal (or use buko plan, then buko approve)")
+        if args.book:
+            return None
+    if args.command in ("write", "plan"):
+        return cli_args.brief_from(args)
+    return None
 
 
 def _port(text: str) -> int:
-    value = int(text)
+    value = _positive(text)
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError("must be a port number (1-65535)")
     return value
@@ -151,6 +171,11 @@ def _serve(args, settings: Settings) -> int:
 
     host = f"[{args.host}]" if ":" in args.host else args.host
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else host
+
+    if not settings.redis_url:  # this process runs the books' work: `buko books` can tell
+        from buko.entrypoints.cli_liveness import hold_work_lock
+
+        hold_work_lock(settings.data_dir)
 
     def announce() -> None:
         print(f"Buko is running at http://{shown}:{args.port}/  (API docs: /docs; Ctrl-C stops it)", flush=True)

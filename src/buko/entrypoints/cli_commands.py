@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from pathlib import Path
 
@@ -26,7 +25,8 @@ from buko.bootstrap import Container, build_container
 from buko.config import Settings
 from buko.domain.books.book import Book, BookStatus
 from buko.domain.books.brief import Brief
-from buko.domain.errors import InvalidBrief
+from buko.entrypoints.cli_files import ExportRecord
+from buko.entrypoints.cli_interrupt import working_on
 from buko.entrypoints.progress import EventPump, Stalled, follow_writing, next_terminal
 from buko.entrypoints.quality_view import show_quality
 from buko.entrypoints.worker.runtime import running
@@ -37,33 +37,18 @@ IDLE_SECONDS = 300
 WORKER_EXPORT_WAIT = 300.0
 
 
-async def run(args, settings: Settings) -> int:
+async def run(args, settings: Settings, brief: Brief | None = None) -> int:
+    """`brief` was built and checked from the flags before any of this was imported."""
     container = build_container(settings)
     console = Console(stderr=False, highlight=False)
     if args.command == "db":
         return await _db(container, args.db_command, console)
-    brief = None
-    if args.command == "write":
-        brief = Brief(
-            idea=args.idea, genre=args.genre, audience=args.audience, tone=args.tone, language=args.lang,
-            target_words=args.words, chapter_count=args.chapters, author=args.author, trim_size=args.trim_size,
-            style_sample=_read_sample(args.style_sample),
-        )
     async with running(container):
-        if args.command == "books":
-            return await _books(container, console)
-        if brief is not None:
-            return await _write(container, console, args, brief)
-        return await _resume(container, console, args)
+        if args.command != "write" or args.review or args.book:
+            from buko.entrypoints import cli_author
 
-
-def _read_sample(path: Path | None) -> str:
-    if path is None:
-        return ""
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as unreadable:
-        raise InvalidBrief(f"cannot read the style sample {path}: {unreadable}") from None
+            return await cli_author.run(container, console, args, brief)
+        return await _write(container, console, args, brief)
 
 
 async def _db(container: Container, command: str, console: Console) -> int:
@@ -95,6 +80,7 @@ async def _write(container: Container, console: Console, args, brief: Brief) -> 
     owner = await _local_author(container, brief.author)
     await _check_workers(container, console, ARCHITECTURE_QUEUE, GENERATION_QUEUE)
     book_id = await uc.create_book()(CreateBook(owner, brief))
+    working_on(book_id)
     console.print(f"Book [bold]{book_id}[/]: planning with {llm.name}…")
     events = EventPump(live.subscribe(book_id))
     try:
@@ -140,8 +126,10 @@ async def _check_workers(container: Container, console: Console, *queues: str) -
 
 async def _resume(container: Container, console: Console, args) -> int:
     """Continue a book from where it stopped: plan again, approve, write, or only export."""
+    from buko.entrypoints.cli_books import resolve
+
     uc = container.use_cases
-    book = await uc.queries().book(args.book_id)
+    book = await uc.queries().book(await resolve(container, args.book_id))
     if book.status is BookStatus.WRITTEN:
         return await _export(container, console, args, book)
     await _check_workers(container, console, ARCHITECTURE_QUEUE, GENERATION_QUEUE)
@@ -203,12 +191,16 @@ async def _exported(container: Container, book_id: str, fmt: str) -> str:
 
 
 async def _export(container: Container, console: Console, args, book: Book) -> int:
-    args.out.mkdir(parents=True, exist_ok=True)
-    exported = []
+    """Copy each format into --out, named after the title; another book's file is never overwritten."""
+    exported, record = [], ExportRecord(container.settings().data_dir)
+    if args.formats:
+        args.out.mkdir(parents=True, exist_ok=True)
     for fmt in args.formats:
         stored = Path(await _exported(container, book.id, fmt))
-        target = args.out / f"{stored.name.rsplit('-', 1)[0]}.{fmt}"
-        shutil.copyfile(stored, target)
+        target, note = record.target(args.out, book.title, fmt, book.id)
+        if note:
+            console.print(f"[yellow]{note}[/]", soft_wrap=True)
+        record.copy(stored, target, book.id)
         exported.append(target)
     _show_summary(console, book, exported)
     return 0
@@ -220,15 +212,6 @@ async def _report_failure(container: Container, console: Console, book_id: str) 
     if book.status is BookStatus.FAILED:
         console.print(f"Resume it with: buko resume {book_id}")
     return 1
-
-
-async def _books(container: Container, console: Console) -> int:
-    author = await container.use_cases.queries().user_by_email(LOCAL_AUTHOR)
-    table = Table("id", "title", "status", "words", "created")
-    for book in await container.use_cases.queries().books_of(author.id) if author else []:
-        table.add_row(book.id, book.title[:50], book.status.value, str(book.words_written), f"{book.created_at:%Y-%m-%d %H:%M}")
-    console.print(table)
-    return 0
 
 
 def _show_architecture(console: Console, book: Book) -> None:

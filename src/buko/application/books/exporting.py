@@ -86,6 +86,14 @@ def content_key(manuscript: Manuscript, exporter: Exporter, cover: CoverRenderer
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def slugify(title: str) -> str:
+def slugify(title: str, limit: int = 60) -> str:
+    """`¿Qué es el Jardín?` -> `que-es-el-jardin`: whole words only, never cut mid-word or ending in a hyphen."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60] or "book"
+    words = re.findall(r"[a-z0-9]+", ascii_title.lower())
+    slug = ""
+    for word in words:
+        longer = f"{slug}-{word}" if slug else word
+        if len(longer) > limit:
+            break
+        slug = longer
+    return slug or (words[0][:limit] if words else "book")
