@@ -23,7 +23,7 @@ def doctor(env: dict, cwd) -> subprocess.CompletedProcess:
 def test_doctor_passes_against_the_machines_services(postgresql_url, redis_prefix, tmp_path):  # noqa: F811
     result = doctor(env_for(postgresql_url, redis_prefix, tmp_path / "data"), tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    report = json.loads((tmp_path / "verification_results.json").read_text())
+    report = json.loads((tmp_path / "data" / "verification_results.json").read_text())
     assert report["ok"] is True
     checks = {c["name"]: c for c in report["checks"]}
     assert set(checks) == {"database", "redis", "queue architecture_high", "queue book_generation_normal",
@@ -46,7 +46,7 @@ def test_doctor_fails_clearly_when_redis_does_not_answer(postgresql_url, redis_p
     assert result.returncode == 1
     assert "cannot reach Redis" in result.stdout
     assert "check(s) failed" in result.stdout
-    report = json.loads((tmp_path / "verification_results.json").read_text())
+    report = json.loads((tmp_path / "data" / "verification_results.json").read_text())
     assert report["ok"] is False
     assert {c["name"]: c["status"] for c in report["checks"]}["redis"] == "fail"
 
@@ -61,7 +61,7 @@ async def test_doctor_pings_claude_only_when_asked(postgresql_url, redis_prefix,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
             output = (await asyncio.wait_for(proc.communicate(), 60))[0].decode()
             assert proc.returncode == 0, output
-            claude = {c["name"]: c for c in json.loads((tmp_path / "verification_results.json").read_text())["checks"]}
+            claude = {c["name"]: c for c in json.loads((tmp_path / "data" / "verification_results.json").read_text())["checks"]}
             assert claude["claude"]["status"] == "ok"
             assert ("ping answered" in claude["claude"]["detail"]) == bool(extra)
         assert len(stub.requests) == 1
@@ -77,6 +77,6 @@ async def test_doctor_names_the_url_it_tried_when_claude_is_unreachable(postgres
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     output = (await asyncio.wait_for(proc.communicate(), 90))[0].decode()
     assert proc.returncode == 1, output
-    claude = {c["name"]: c for c in json.loads((tmp_path / "verification_results.json").read_text())["checks"]}["claude"]
+    claude = {c["name"]: c for c in json.loads((tmp_path / "data" / "verification_results.json").read_text())["checks"]}["claude"]
     assert claude["status"] == "fail" and claude["data"]["tried_url"].rstrip("/") == url
     assert url in claude["detail"]

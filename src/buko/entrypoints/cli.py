@@ -108,8 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "doctor":
         from buko.entrypoints.doctor import run_doctor
 
-        return asyncio.run(run_doctor(settings, args.report or settings.data_dir / "verification_results.json",
-                                      args.ping))
+        report = (args.report or settings.data_dir / "verification_results.json").expanduser()
+        try:
+            report.parent.mkdir(parents=True, exist_ok=True)
+            report.touch()
+        except OSError as cannot:
+            print(f"buko doctor: cannot write the report {report}: {cannot.strerror or cannot}", file=sys.stderr)
+            return 2
+        return asyncio.run(run_doctor(settings, report, args.ping))
     if args.command in WORKING_VERBS and not settings.redis_url:
         from buko.entrypoints.cli_liveness import hold_work_lock
 
