@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import time
 
-from purgatory.domain.model import ClosedState
-
 from buko.application.operations.ports import CircuitStatus, Headroom, ModelStatus
 
 STATES = {"closed": 0, "half-opened": 1, "opened": 2}
@@ -46,6 +44,8 @@ class AdapterModelStatus(ModelStatus):
     async def reset(self, circuit: str) -> CircuitStatus | None:
         if self.resilience is None or circuit != self.resilience.circuit:
             return None
+        from purgatory.domain.model import ClosedState  # only a model with a breaker gets here
+
         uow, context = await self._context()
         if context is not None:
             context.set_state(ClosedState())  # the in-memory store keeps this very object
