@@ -116,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"buko doctor: cannot write the report {report}: {cannot.strerror or cannot}", file=sys.stderr)
             return 2
         return asyncio.run(run_doctor(settings, report, args.ping))
+    if args.command in WORKING_VERBS and not args.verbose:
+        from buko.entrypoints import cli_model_notice
+
+        cli_model_notice.install(settings)
     if args.command in WORKING_VERBS and not settings.redis_url:
         from buko.entrypoints.cli_liveness import hold_work_lock
 
