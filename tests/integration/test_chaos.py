@@ -88,7 +88,7 @@ async def test_a_book_completes_by_itself_through_kills_a_redis_restart_and_a_lo
             took = [k.resumed_after for k in chaos.killed]
             print(f"chaos: {len(took)} kills, kill to resumed chunk min/median/max "
                   f"{min(took):.1f}/{statistics.median(took):.1f}/{max(took):.1f} s, {len(book.chunks)} chunks")
-            assert max(took) < 15  # heartbeat 1 s: taken over within a few beats, not at the lease
+            assert max(took) < 30  # heartbeat 1 s: taken over within a few beats (slower on a loaded machine), not at the 900 s lease
             assert len(chaos.alive()) == 3, "a worker stopped by itself"
             logs = chaos.logs_text()
             assert "making them again" in logs  # the workers rebuilt the stream and group
