@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 import asyncio
 import logging
 import sys
@@ -10,11 +11,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from buko.application.commands import QUEUES
-from buko.config import Settings
 from buko.domain.errors import DomainError
 from buko.entrypoints import cli_interrupt
 from buko.entrypoints.cli_args import DEFAULT_FORMATS, FORMATS, UsageError  # noqa: F401  (kept importable here)
 from buko.entrypoints.cli_parsers import EXIT_CODES, add_author_parsers
+
+if TYPE_CHECKING:
+    from buko.config import Settings
 
 # The verbs that run book work in this process when there is no REDIS_URL (see cli_liveness).
 WORKING_VERBS = {"write", "plan", "revise", "resume", "regenerate", "export"}
@@ -83,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from buko.config import Settings  # pydantic: after the command line is known to be right
+
     try:
         settings = Settings()
     except ValidationError as invalid:

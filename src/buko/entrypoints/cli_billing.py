@@ -1,9 +1,7 @@
 """`buko billing setup`: create at each configured gateway what it needs to sell the plans (idempotent)."""
 from __future__ import annotations
 
-from buko.bootstrap import build_container
 from buko.config import Settings
-from buko.entrypoints.worker.runtime import running
 
 
 def add_parser(commands) -> None:
@@ -13,6 +11,9 @@ def add_parser(commands) -> None:
 
 
 async def run(settings: Settings, args) -> int:
+    from buko.bootstrap import build_container  # heavy: not imported to parse the command line
+    from buko.entrypoints.worker.runtime import running
+
     container = build_container(settings)
     if not container.gateways.payments():
         print("buko billing setup: no gateway is configured (set PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET and "
