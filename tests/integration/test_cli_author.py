@@ -12,7 +12,7 @@ import docx
 import pexpect
 import pytest
 
-ID = re.compile(r"Book ([0-9a-f]{32})")
+ID = re.compile(r"Book (?:\x1b\[[0-9;]*m)*([0-9a-f]{32})")  # bold on a terminal
 QUESTION = "Approve it and write the book?"
 EDITOR_SCRIPT = """
 import pathlib, sys
@@ -40,7 +40,8 @@ def home(tmp_path):
 def environment(home: Path, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC", "DATABASE_URL", "REDIS_URL"))}
     env.update(BUKO_DATA_DIR=str(home / "data"), COLUMNS="200", BUKO_OFFLINE_WPS="0", PYTHONUNBUFFERED="1",
-               BUKO_CHUNK_WORDS="600", **extra)
+               BUKO_CHUNK_WORDS="600")
+    env.update(extra)
     return env
 
 

@@ -8,10 +8,12 @@ Ctrl-C leaves at once.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Coroutine
 
 INTERRUPTED = 130
@@ -48,6 +50,7 @@ def run(main: Coroutine) -> int:
             # tasks (logged, or reported as they are garbage-collected at exit) are expected.
             logging.disable(logging.CRITICAL)
             sys.unraisablehook = lambda _unraisable: None
+            warnings.simplefilter("ignore")  # "coroutine … was never awaited" of cancelled work
             if task is not None:
                 task.cancel()
 
@@ -65,6 +68,7 @@ def run(main: Coroutine) -> int:
         finally:
             if not loop.is_closed():
                 loop.remove_signal_handler(signal.SIGINT)
+    gc.collect()  # what the cancelled tasks leave is collected now, silently, not after the line
     print("\n" + interrupted_line(current_book()), file=sys.stderr, flush=True)
     return INTERRUPTED
 
