@@ -351,7 +351,8 @@ def cmd_sockets(args) -> dict:
         swarm_out = args.out / "swarm.json"
         swarm = subprocess.Popen([sys.executable, "-m", "tests.load.swarm", "watch", "--base",
                                   stack.base_url.replace("http", "ws"), "--plan", str(args.out / "plan.json"),
-                                  "--hold", str(args.hold), "--parallel", str(args.parallel), "--out", str(swarm_out)],
+                                  "--hold", str(args.hold), "--parallel", str(args.parallel), "--out", str(swarm_out),
+                                  *(["--open-for", str(args.open_for)] if args.open_for else [])],
                                  cwd=ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True)
         profiles = [profile(web, args.profile_seconds, args.out / "profile-opening.txt")]
         opened_line = json.loads(swarm.stdout.readline() or "{}")
@@ -533,6 +534,7 @@ def main(argv: list[str] | None = None) -> int:
     sockets.add_argument("--parallel", type=int, default=50, help="handshakes in flight")
     sockets.add_argument("--gen-processes", type=int, default=2)
     sockets.add_argument("--recheck", type=float, default=0, help="BUKO_WS_RECHECK_SECONDS (0: the default)")
+    sockets.add_argument("--open-for", type=float, default=0, help="stop opening after this many seconds (0: all)")
     sockets.add_argument("--profile-seconds", type=float, default=30, help="py-spy while sockets open, then while held")
 
     writing = commands.add_parser("writing", help="books writing at once on one worker node")
@@ -549,6 +551,11 @@ def main(argv: list[str] | None = None) -> int:
     two.add_argument("--words", type=int, default=3000)
 
     args = parser.parse_args(argv)
+
+    def stop(signum, _frame):  # `timeout`, CI: unwind, so every `finally` stops what it started
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, stop)
     logging.disable(logging.INFO)  # the seeder runs the app in this process: keep its task logs off the report
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     args.out = (args.out or ROOT / "load-out" / f"{args.command}-{stamp}").resolve()

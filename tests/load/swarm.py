@@ -27,7 +27,8 @@ import time
 from pathlib import Path
 
 
-async def watch_all(base: str, plan: list[dict], hold: float, parallel: int, out: Path) -> None:
+async def watch_all(base: str, plan: list[dict], hold: float, parallel: int, out: Path,
+                    open_for: float | None = None) -> None:
     import websockets
 
     gate = asyncio.Semaphore(parallel)
@@ -35,12 +36,15 @@ async def watch_all(base: str, plan: list[dict], hold: float, parallel: int, out
     failures: list[str] = []
     closes: dict[str, int] = {}
     arrivals: list[tuple[str, int, float]] = []
-    opened = 0
-    stop = asyncio.Event()
+    opened = skipped = 0
+    stop, enough = asyncio.Event(), asyncio.Event()
 
     async def one(entry: dict) -> None:
-        nonlocal opened
+        nonlocal opened, skipped
         async with gate:
+            if enough.is_set():
+                skipped += 1
+                return
             started = time.perf_counter()
             try:
                 ws = await websockets.connect(f"{base}/ws/books/{entry['book_id']}", open_timeout=120,
@@ -82,9 +86,14 @@ async def watch_all(base: str, plan: list[dict], hold: float, parallel: int, out
     started = time.monotonic()
     tasks = [asyncio.create_task(one(entry)) for entry in sockets]
     while opened + len(failures) < len(sockets):
+        if open_for is not None and time.monotonic() - started > open_for and not enough.is_set():
+            enough.set()  # hold what is open by now: sockets not yet started are skipped
+        if opened + len(failures) + skipped >= len(sockets):
+            break
         await asyncio.sleep(0.5)
     ramp = time.monotonic() - started
-    print(json.dumps({"phase": "opened", "opened": opened, "failures": len(failures), "seconds": round(ramp, 1)}),
+    print(json.dumps({"phase": "opened", "opened": opened, "failures": len(failures), "skipped": skipped,
+                      "seconds": round(ramp, 1)}),
           flush=True)
     held_from = time.time()
     await asyncio.sleep(hold)
@@ -95,7 +104,7 @@ async def watch_all(base: str, plan: list[dict], hold: float, parallel: int, out
     await asyncio.wait(tasks, timeout=30)
     connect_ms.sort()
     out.write_text(json.dumps({
-        "sockets": len(sockets), "opened": opened, "failures": failures[:20], "failure_count": len(failures),
+        "sockets": len(sockets), "opened": opened, "skipped": skipped, "failures": failures[:20], "failure_count": len(failures),
         "ramp_seconds": ramp, "connect_ms": connect_ms, "closes": closes, "still_open": still_open,
         "held_from": held_from, "held_to": held_to, "arrivals": arrivals}))
 
@@ -149,6 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     w.add_argument("--hold", type=float, default=60)
     w.add_argument("--parallel", type=int, default=50)
     w.add_argument("--out", type=Path, required=True)
+    w.add_argument("--open-for", type=float, default=None, help="stop opening after this many seconds")
     p = commands.add_parser("probe")
     p.add_argument("--redis", required=True)
     p.add_argument("--prefix", required=True)
@@ -159,7 +169,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "watch":
         if not args.base.startswith("ws://127.0.0.1:"):
             sys.exit("the swarm only connects to 127.0.0.1")
-        asyncio.run(watch_all(args.base, json.loads(args.plan.read_text()), args.hold, args.parallel, args.out))
+        asyncio.run(watch_all(args.base, json.loads(args.plan.read_text()), args.hold, args.parallel, args.out,
+                              args.open_for))
     else:
         probe(args.redis, args.prefix, args.out)
 
