@@ -180,7 +180,7 @@ async def _exported(container: Container, book_id: str, fmt: str) -> str:
         inspector = QueueInspector(redis, container.settings().redis_prefix)
         deadline = time.monotonic() + WORKER_EXPORT_WAIT
         while time.monotonic() < deadline:
-            found = await export.cached(command)
+            _name, found = await export.cached(command)
             if found:
                 return found
             queued = await inspector.in_flight(GENERATION_QUEUE)

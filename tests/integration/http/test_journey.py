@@ -111,3 +111,29 @@ async def _download(client, book_id: str, fmt: str, auth: dict) -> bytes:
             assert response.status_code == 202, await response.get_data(as_text=True)
             assert int(response.headers["Retry-After"]) >= 1
             await asyncio.sleep(0.2)
+
+
+async def test_polling_a_download_queues_its_rendering_once(api, app, monkeypatch):
+    client, csrf, _ = await api.register()
+    auth = bearer(await api.token_for(client, csrf))
+    book_id = (await (await client.post("/api/books", json=BRIEF, headers=auth)).get_json())["id"]
+    await wait_status(client, book_id, {"planned"}, auth)
+    await client.post(f"/api/books/{book_id}/approve", headers=auth)
+    await client.post(f"/api/books/{book_id}/write", json={"lanes": 1}, headers=auth)
+    await wait_status(client, book_id, {"written"}, auth)
+    gateways = app.app.extensions["buko_container"].gateways
+    sent = []
+    monkeypatch.setattr(gateways.queue(), "enqueue", lambda command: _record(sent, command))
+    monkeypatch.setattr(gateways.artifacts(), "find", _not_there)  # as if nothing were rendered yet
+    for _ in range(10):
+        response = await client.get(f"/api/books/{book_id}/export/docx", headers=auth)
+        assert response.status_code == 202
+    assert [(c.book_id, c.format) for c in sent if type(c).__name__ == "ExportBook"] == [(book_id, "docx")]
+
+
+async def _record(sent: list, command) -> None:
+    sent.append(command)
+
+
+async def _not_there(book_id: str, name: str) -> None:
+    return None

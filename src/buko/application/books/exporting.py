@@ -55,10 +55,11 @@ class ExportBookHandler:
         key = content_key(manuscript, exporter, self.cover)
         return exporter, manuscript, f"{slugify(manuscript.title)}-{key}.{exporter.extension}"
 
-    async def cached(self, cmd: ExportBook) -> str | None:
-        """The file for the book's current text if it was rendered already, else None (nothing is rendered)."""
+    async def cached(self, cmd: ExportBook) -> tuple[str, str | None]:
+        """The file name for the book's current text, and its location if it was rendered already
+        (nothing is rendered here)."""
         _exporter, _manuscript, name = await self._target(cmd)
-        return await self.artifacts.find(cmd.book_id, name)
+        return name, await self.artifacts.find(cmd.book_id, name)
 
     async def __call__(self, cmd: ExportBook) -> str:
         exporter, manuscript, name = await self._target(cmd)
