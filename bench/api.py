@@ -204,7 +204,12 @@ def main() -> None:
               f"{(after - before) * 1024 / max(opened, 1):.1f} KB per socket; load average after: {loadavg():.2f}")
     finally:
         server.terminate()
-        server.wait(20)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            print("buko serve did not stop within 30 s of SIGTERM; killed")
+            server.kill()
+            server.wait(10)
         log.close()
 
 
