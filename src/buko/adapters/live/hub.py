@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 
 log = logging.getLogger(__name__)
 Deliver = Callable[[str, dict], None]
-CHECK: dict = {"type": "check", "seq": 0}  # "look in the buffer": sent to watches after a reconnect
+CHECK: dict = {"type": "check", "seq": 0}  # from a source: "look in the buffer" (after a reconnect, or quiet)
 
 
 class Lagging(Exception):
@@ -78,28 +78,31 @@ class Watch:
             event = await self.queue.get()
             if event is None or self.lagging:
                 raise Lagging(self.last)
-            if event is CHECK:  # the source reconnected: anything published meanwhile is in the buffer
-                for missed in await self.hub.source.buffered(self.book_id, self.last):
-                    if self._take(missed):
-                        yield missed
-                continue
             seq = event.get("seq", 0)
             if event.get("epoch") and self.epoch and event["epoch"] != self.epoch:
                 raise Resync(f"the live stream of book {self.book_id} was reset")
             if seq <= self.last:
                 continue
             if seq > self.last + 1:  # missed (a reconnect of the hub's source): fill from the buffer
-                for missed in await self.hub.source.buffered(self.book_id, self.last, seq - 1):
-                    if self._take(missed):
-                        yield missed
+                try:
+                    missed = await self.hub.source.buffered(self.book_id, self.last, seq - 1)
+                except Exception:  # the buffer cannot be read now: the client resumes from what it has
+                    raise Lagging(self.last) from None
+                for event_missed in missed:
+                    if self._take(event_missed):
+                        yield event_missed
             if self._take(event):
                 yield event
 
 
 class LiveHub:
+    BUFFER_READS = 8  # buffer reads at once for checks: thousands of quiet sockets must not burst the pool
+
     def __init__(self, source: HubSource, queue_size: int = 2_000):
         self.source, self.queue_size = source, queue_size
         self.watchers: dict[str, set[Watch]] = {}
+        self._checking: dict[str, asyncio.Task] = {}
+        self._reads = asyncio.Semaphore(self.BUFFER_READS)
 
     @property
     def sockets(self) -> int:
@@ -109,11 +112,34 @@ class LiveHub:
         await self.source.start(self._deliver)
 
     async def stop(self) -> None:
+        for check in tuple(self._checking.values()):
+            check.cancel()
         await self.source.stop()
 
     def _deliver(self, book_id: str, event: dict) -> None:
+        if event is CHECK:
+            if book_id in self.watchers and book_id not in self._checking:
+                self._checking[book_id] = asyncio.create_task(self._check(book_id))
+            return
         for watch in tuple(self.watchers.get(book_id, ())):
             watch.offer(event)
+
+    async def _check(self, book_id: str) -> None:
+        """Anything published while the source could not hear it is in the buffer: one read per book
+        (from the watch furthest behind), offered to every watch (each skips what it has)."""
+        try:
+            async with self._reads:
+                watches = tuple(self.watchers.get(book_id, ()))
+                if not watches:
+                    return
+                found = await self.source.buffered(book_id, min(w.last for w in watches))
+            for event in found:
+                for watch in watches:
+                    watch.offer(event)
+        except Exception as failed:  # the next check (or the next event's gap fill) tries again
+            log.warning("could not check book %s's buffer: %s", book_id, failed)
+        finally:
+            self._checking.pop(book_id, None)
 
     @contextlib.asynccontextmanager
     async def watch(self, book_id: str, after: int = 0) -> AsyncIterator[Watch]:
