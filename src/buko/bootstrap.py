@@ -122,9 +122,13 @@ def redis_client(settings: Settings):
     """One Redis client (connection pool) per process, or None for the embedded setup."""
     if not settings.redis_url:
         return None
-    from redis.asyncio import Redis
+    from redis.asyncio import BlockingConnectionPool, Redis
 
-    return Redis.from_url(settings.redis_url, health_check_interval=30)
+    # A burst (thousands of sockets reading their buffers) waits for a connection instead of
+    # failing with MaxConnectionsError, as the default pool does (seen at ~7,300 sockets).
+    pool = BlockingConnectionPool.from_url(settings.redis_url, max_connections=100, timeout=20,
+                                           health_check_interval=30)
+    return Redis(connection_pool=pool)
 
 
 def task_brokers(settings: Settings):
