@@ -500,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     api.add_argument("--users", type=_ints, default=[100, 500, 1000])
     api.add_argument("--seconds", type=float, default=120, help="steady seconds per user count (after the ramp)")
     api.add_argument("--web-workers", type=int, default=2)
-    api.add_argument("--server", default="hypercorn", choices=("hypercorn", "uvicorn", "granian"))
+    api.add_argument("--server", default="hypercorn", choices=("hypercorn", "hypercorn-uvloop", "uvicorn", "granian"))
     api.add_argument("--authors", type=int, default=200)
     api.add_argument("--writers", type=int, default=100)
     api.add_argument("--live", type=int, default=16, help="books writing for the readers to watch")

@@ -221,6 +221,9 @@ class Stack:
                     "--workers", str(workers)]
             if workers > 1:  # `buko serve` needs them; one worker keeps its own single-process mode
                 pass
+        elif self.config.server == "hypercorn-uvloop":  # the same server on uvloop, as uvicorn runs by default
+            argv = [sys.executable, "-m", "hypercorn", "-k", "uvloop", "-w", str(workers), "-b",
+                    f"127.0.0.1:{port}", "--keep-alive", "75", app]
         elif self.config.server == "uvicorn":
             argv = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
                     "--workers", str(workers), "--no-access-log", "--log-level", "warning", "--ws", "websockets"]
