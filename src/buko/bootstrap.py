@@ -12,7 +12,7 @@ from buko.adapters.clock import SystemClock
 from buko.adapters.export.cover import PillowCoverRenderer
 from buko.adapters.llm.cover_advisor import OfflineCoverAdvisor
 from buko.adapters.export.files import FileArtifactStore
-from buko.adapters.export.registry import default_exporters
+from buko.adapters.export.registry import all_exporters
 from buko.adapters.live.memory import InProcessLiveEvents
 from buko.adapters.llm.offline import OfflineDemoWriter
 from buko.adapters.mail.outbox import OutboxMailer, SmtpMailer
@@ -194,7 +194,7 @@ class Gateways(containers.DeclarativeContainer):
     mailer = providers.Singleton(mailer, settings)
     mail_renderer = providers.Singleton(JinjaMailRenderer)
     payments = providers.Singleton(payment_gateways, settings)
-    exporters = providers.Singleton(default_exporters)
+    exporters = providers.Singleton(all_exporters)
     cover = providers.Singleton(PillowCoverRenderer)
     cover_advisor = providers.Singleton(OfflineCoverAdvisor)
     artifacts = providers.Singleton(FileArtifactStore, settings.provided.effective_export_dir)

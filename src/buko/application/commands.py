@@ -156,10 +156,14 @@ class DeleteBook(Command):
 
 @dataclass(frozen=True)
 class ExportBook(Command):
-    """Render (or find cached) one format of a written book; queued when the book is written."""
+    """Render (or find cached) one format of a written book; queued when the book is written.
+
+    `bleed` and `paper` are options of the printer's files (books/print_edition.py says which takes which)."""
 
     book_id: str
     format: str
+    bleed: bool = False
+    paper: str = ""
     queue = GENERATION_QUEUE
 
 

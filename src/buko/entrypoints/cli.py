@@ -159,6 +159,7 @@ def _checked(args):
     if args.command == "delete" and not args.yes and not sys.stdin.isatty():
         raise UsageError("it asks for confirmation: run it in a terminal, or add --yes")
     if args.command in ("write", "resume", "export"):
+        cli_args.check_print(args)
         cli_args.check_out_dir(args.out)
     if args.command == "write":
         if bool(args.idea) == bool(args.book):

@@ -74,6 +74,19 @@ def formats(text: str) -> list[str]:
     return chosen
 
 
+def check_print(args) -> None:
+    """--bleed and --paper shape the printer's files, which come beside the reading PDF: they need --print,
+    and --print needs pdf among the formats."""
+    if not getattr(args, "print_edition", False):
+        given = [flag for flag, value in (("--bleed", args.bleed), ("--paper", args.paper)) if value]
+        if given:
+            verb = "shape" if len(given) > 1 else "shapes"
+            raise UsageError(f"{' and '.join(given)} {verb} the printer's files: add --print")
+    elif "pdf" not in args.formats:
+        raise UsageError("--print makes the printer's PDFs beside the reading copy: add pdf to --formats "
+                         f"(e.g. --formats {','.join(['pdf', *args.formats])} --print)")
+
+
 def book_ref(text: str) -> str:
     """A book id or a unique prefix of one (at least 4 characters, as `buko books` shows them)."""
     ref = text.strip().lower()

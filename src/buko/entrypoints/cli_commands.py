@@ -11,6 +11,7 @@ from rich.table import Table
 from buko.adapters.persistence.migrate import current, upgrade
 from buko.adapters.queue.inspect import QueueInspector
 from buko.application.accounts.registration import EmailTaken
+from buko.application.books.print_edition import print_files
 from buko.application.commands import ARCHITECTURE_QUEUE, GENERATION_QUEUE
 from buko.application.commands import (
     ApproveArchitecture,
@@ -172,9 +173,9 @@ def _reloader(container: Container, book_id: str):
     return reload
 
 
-async def _exported(container: Container, book_id: str, fmt: str) -> str:
+async def _exported(container: Container, command: ExportBook) -> str:
     """The file: the one a worker is rendering when it is (never rendered twice), else rendered here."""
-    export, command = container.use_cases.export_book(), ExportBook(book_id, fmt)
+    export, book_id, fmt = container.use_cases.export_book(), command.book_id, command.format
     redis = container.gateways.redis()
     if redis is not None:
         inspector = QueueInspector(redis, container.settings().redis_prefix)
@@ -184,19 +185,25 @@ async def _exported(container: Container, book_id: str, fmt: str) -> str:
             if found:
                 return found
             queued = await inspector.in_flight(GENERATION_QUEUE)
-            if not any(t.get("book_id") == book_id and t.get("format") == fmt for t in queued):
+            if not any(t.get("book_id") == book_id and t.get("format") == fmt
+                       and t.get("bleed", False) == command.bleed and t.get("paper", "") == command.paper
+                       for t in queued):
                 break
             await asyncio.sleep(0.5)
     return await export(command)
 
 
 async def _export(container: Container, console: Console, args, book: Book) -> int:
-    """Copy each format into --out, named after the title; another book's file is never overwritten."""
+    """Copy each format into --out, named after the title; another book's file is never overwritten.
+    With --print, the printer's interior and cover spread come beside the reading copy."""
     exported, record = [], ExportRecord(container.settings().data_dir)
-    if args.formats:
+    files = [(fmt, False, "") for fmt in args.formats]
+    if getattr(args, "print_edition", False):
+        files += print_files(args.bleed, args.paper or "")
+    if files:
         args.out.mkdir(parents=True, exist_ok=True)
-    for fmt in args.formats:
-        stored = Path(await _exported(container, book.id, fmt))
+    for fmt, bleed, paper in files:
+        stored = Path(await _exported(container, ExportBook(book.id, fmt, bleed, paper)))
         target, note = record.target(args.out, book.title, fmt, book.id)
         if note:
             console.print(f"[yellow]{note}[/]", soft_wrap=True)

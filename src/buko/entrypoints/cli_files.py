@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from buko.application.books.exporting import slugify
+from buko.application.books.print_edition import file_name
 
 RECORD = "exported-files.json"
 
@@ -40,8 +41,8 @@ class ExportRecord:
     def target(self, out: Path, title: str, fmt: str, book_id: str) -> tuple[Path, str]:
         """The file to write, and a note when the plain name belongs to another book (or to a file
         Buko did not write): then the book's id is added to the name instead of overwriting."""
-        plain = out / f"{slugify(title)}.{fmt}"
-        for candidate in (plain, out / f"{plain.stem}-{book_id[:8]}.{fmt}", out / f"{plain.stem}-{book_id}.{fmt}"):
+        plain = out / file_name(slugify(title), fmt)
+        for candidate in (plain, plain.with_stem(f"{plain.stem}-{book_id[:8]}"), plain.with_stem(f"{plain.stem}-{book_id}")):
             if not candidate.exists() or self.owner(candidate) == book_id:
                 note = "" if candidate == plain else (
                     f"{plain} is another book's file (kept); this book's is {candidate.name}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from buko.application.books.print_edition import DEFAULT_PAPER, PAPERS
 from buko.domain.books.book import MAX_LANES
 from buko.domain.books.brief import LANGUAGES, MAX_CHAPTERS, MAX_WORDS, MIN_CHAPTERS, MIN_WORDS, TRIM_SIZES
 from buko.entrypoints import cli_args as a
@@ -39,6 +40,13 @@ def _out_options(parser, what: str = "the exported files") -> None:
                         help=f"comma-separated, any of {','.join(a.FORMATS)}")
     parser.add_argument("--out", type=Path, default=a.DEFAULT_OUT, metavar="DIR",
                         help=f"folder for {what} (made if missing; another book's files are never overwritten)")
+    parser.add_argument("--print", action="store_true", dest="print_edition",
+                        help="the printer's files too, beside the reading PDF: NAME-print.pdf (interior, no cover "
+                             "page) and NAME-cover.pdf (back, spine and front, spine sized from the page count)")
+    parser.add_argument("--bleed", action="store_true",
+                        help="with --print: 3 mm bleed and crop marks on the interior (the cover always has them)")
+    parser.add_argument("--paper", choices=PAPERS, help=f"with --print: the stock the spine is sized for "
+                                                        f"(default: {DEFAULT_PAPER})")
 
 
 def _writing_options(parser) -> None:

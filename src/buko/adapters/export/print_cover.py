@@ -35,6 +35,8 @@ class PrintCoverExporter(Exporter):
             raise ValueError(f"paper must be one of {sorted(PAPER_MM)}")
         self.interior = WeasyPrintExporter(page_size, print_ready=True, bleed=True)
         self.paper, self.pages = paper, pages
+        # The spine follows the paper and the interior's layout: either changing makes a new file.
+        self.version = f"{self.version}-{paper}-interior{self.interior.version}"
 
     def page_count(self, manuscript: Manuscript) -> int:
         html = self.interior.html(manuscript, b"")

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 from buko.application.books.base import load_book
+from buko.application.books.print_edition import check_options, exporter_key, file_name
 from buko.application.commands import ExportBook
 from buko.application.ports import ArtifactStore, CoverRenderer, Exporter, UnitOfWork
 from buko.domain.books.book import BookStatus
@@ -45,15 +46,20 @@ class ExportBookHandler:
         self.uow, self.exporters, self.cover, self.artifacts = uow, exporters, cover, artifacts
 
     async def _target(self, cmd: ExportBook) -> tuple[Exporter, Manuscript, str]:
-        exporter = self.exporters.get(cmd.format)
+        if cmd.format not in self.exporters or "+" in cmd.format:  # `+`: a variant's key, not a format
+            known = sorted(fmt for fmt in self.exporters if "+" not in fmt)
+            raise UnsupportedFormat(f"unknown format {cmd.format!r}; use one of {', '.join(known)}")
+        check_options(cmd.format, cmd.bleed, cmd.paper)
+        exporter = self.exporters.get(exporter_key(cmd.format, cmd.bleed, cmd.paper))
         if exporter is None:
-            raise UnsupportedFormat(f"unknown format {cmd.format!r}; use one of {', '.join(sorted(self.exporters))}")
+            raise UnsupportedFormat(f"{cmd.format} is not offered with bleed={cmd.bleed}, paper={cmd.paper!r} here")
         book = await load_book(self.uow, cmd.book_id)
         if book.status is not BookStatus.WRITTEN:
             raise InvalidTransition(f"only a written book can be exported; this one is {book.status.value}")
         manuscript = Manuscript.from_book(book)
         key = content_key(manuscript, exporter, self.cover)
-        return exporter, manuscript, f"{slugify(manuscript.title)}-{key}.{exporter.extension}"
+        stem = file_name(slugify(manuscript.title), cmd.format).rsplit(".", 1)[0]
+        return exporter, manuscript, f"{stem}-{key}.{exporter.extension}"
 
     async def cached(self, cmd: ExportBook) -> tuple[str, str | None]:
         """The file name for the book's current text, and its location if it was rendered already

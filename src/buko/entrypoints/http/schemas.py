@@ -238,6 +238,13 @@ class AcceptedOut(BaseModel):
     detail: str = ""
 
 
+class ExportQuery(Strict):
+    """Options of the printer's files (print_edition.check_options refuses them on any other file)."""
+
+    bleed: bool = False
+    paper: str = Field("", max_length=16)
+
+
 class ExportPendingOut(BaseModel):
     status: Literal["rendering"]
     retry_after: int

@@ -71,8 +71,9 @@ async def apply_payment_event(event_row_id: str, uc=TaskiqDepends(use_cases)) ->
     await uc.webhooks().apply(ApplyPaymentEvent(event_row_id))
 
 
-async def export_book(book_id: str, format: str, uc=TaskiqDepends(use_cases)) -> None:
-    await uc.export_book()(ExportBook(book_id, format))
+async def export_book(book_id: str, format: str, bleed: bool = False, paper: str = "",
+                      uc=TaskiqDepends(use_cases)) -> None:
+    await uc.export_book()(ExportBook(book_id, format, bleed, paper))
 
 
 TASKS = {

@@ -225,23 +225,30 @@ async def usage(book_id: str, queries: Queries = Provide[Container.use_cases.que
     return s.UsageOut(**(await queries.book(book_id)).usage.as_dict())
 
 
-@bp.get("/<book_id>/export/<any(pdf, epub, docx, md):fmt>")
+@bp.get("/<book_id>/export/<any(pdf, epub, docx, md, 'pdf-print', 'cover-pdf'):fmt>")
 @rate_limited("export", "rate_limit_export")
+@validate_querystring(s.ExportQuery)
 @validate_response(s.ExportPendingOut, 202)
 @inject
-async def export(book_id: str, fmt: str, request_export: RequestExport = Provide[Container.use_cases.request_export]):
-    """Download the book as PDF, EPUB, DOCX or Markdown. While the file renders: 202 and Retry-After."""
-    found = await request_export(ExportBook(book_id, fmt))
+async def export(book_id: str, fmt: str, query_args: s.ExportQuery,
+                 request_export: RequestExport = Provide[Container.use_cases.request_export]):
+    """Download the book as PDF, EPUB, DOCX or Markdown, or the printer's files: the interior without a cover
+    page (`pdf-print`, `?bleed=true` for 3 mm bleed and crop marks) and the cover spread sized for the spine
+    (`cover-pdf`, `?paper=white|cream`). While the file renders: 202 and Retry-After."""
+    found = await request_export(ExportBook(book_id, fmt, query_args.bleed, query_args.paper))
     if found is None:
         return s.ExportPendingOut(status="rendering", retry_after=EXPORT_RETRY_AFTER), 202, \
             {"Retry-After": str(EXPORT_RETRY_AFTER)}
-    name = Path(found).name
-    return await send_file(found, as_attachment=True, attachment_filename=f"{name.rsplit('-', 1)[0]}.{fmt}",
+    path = Path(found)
+    return await send_file(found, as_attachment=True,
+                           attachment_filename=f"{path.stem.rsplit('-', 1)[0]}{path.suffix}",
                            mimetype=MEDIA_TYPES[fmt])
 
 
 MEDIA_TYPES = {
     "pdf": "application/pdf",
+    "pdf-print": "application/pdf",
+    "cover-pdf": "application/pdf",
     "epub": "application/epub+zip",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "md": "text/markdown; charset=utf-8",
