@@ -34,7 +34,7 @@ from buko.adapters.queue.monitor import InProcessQueueMonitor, RedisQueueMonitor
 from buko.adapters.security.passwords import Argon2PasswordHasher
 from buko.adapters.security.ratelimit import LimitsRateLimiter
 from buko.application.accounts.admin import AccountAdmin
-from buko.application.accounts.auth import AccountService
+from buko.application.accounts.auth import AccountService, CallerCache
 from buko.application.accounts.registration import RegisterUserHandler
 from buko.application.accounts.tokens import ApiTokens
 from buko.application.books.covers import CoverDesigns
@@ -241,15 +241,16 @@ class UseCases(containers.DeclarativeContainer):
     )
     setup_billing = providers.Factory(SetupBilling, uow=core.uow.provider, gateways=gateways.payments)
     mail_retry = providers.Factory(MailRetry, uow=core.uow.provider, queue=gateways.queue, clock=core.clock)
+    callers = providers.Singleton(CallerCache, ttl=settings.provided.auth_cache_seconds)
     email_verification = providers.Factory(EmailVerification, uow=core.uow.provider, clock=core.clock,
-                                           secret=providers.Singleton(link_secret, settings))
+                                           secret=providers.Singleton(link_secret, settings), callers=callers)
     register_user = providers.Factory(
         RegisterUserHandler, uow=core.uow.provider, clock=core.clock, hasher=gateways.hasher, notify=notifier
     )
     accounts = providers.Factory(AccountService, uow=core.uow.provider, clock=core.clock, hasher=gateways.hasher,
-                                 read_uow=core.read_uow.provider)
-    api_tokens = providers.Factory(ApiTokens, uow=core.uow.provider, clock=core.clock)
-    account_admin = providers.Factory(AccountAdmin, uow=core.uow.provider)
+                                 read_uow=core.read_uow.provider, callers=callers)
+    api_tokens = providers.Factory(ApiTokens, uow=core.uow.provider, clock=core.clock, callers=callers)
+    account_admin = providers.Factory(AccountAdmin, uow=core.uow.provider, callers=callers)
     subscribe = providers.Factory(SubscribeHandler, uow=core.uow.provider, clock=core.clock)
     create_book = providers.Factory(CreateBookHandler, uow=core.uow.provider, bus=bus, clock=core.clock)
     plan_book = providers.Factory(

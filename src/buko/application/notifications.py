@@ -68,8 +68,8 @@ def verification_token(secret: str, user_id: str, email: str, expires: datetime)
 class EmailVerification:
     """Confirms an address from the link in the verification mail (signed, expiring, tied to the address)."""
 
-    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, secret: str):
-        self.uow, self.clock, self.secret = uow, clock, secret
+    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, secret: str, callers=None):
+        self.uow, self.clock, self.secret, self.callers = uow, clock, secret, callers  # CallerCache
 
     async def confirm(self, token: str) -> str:
         try:
@@ -88,6 +88,8 @@ class EmailVerification:
                 user.email_verified = True
                 await uow.users.save(user)
                 await uow.commit()
+        if self.callers is not None:
+            self.callers.forget_user(user_id)
         return user_id
 
 

@@ -41,14 +41,24 @@ class Queries:
 
     async def require_book(self, user: User, book_id: str) -> None:
         """Raise NotFound unless `user` may see the book (its owner, or an admin)."""
+        self.check_owner(user, await self.owner(book_id), book_id)
+
+    async def owner(self, book_id: str) -> str | None:
+        """The id of the book's owner, None when there is no such book."""
         async with self.uow() as uow:
-            owner = await uow.books.owner_of(book_id)
-        if owner is None or (owner != user.id and not user.is_admin):
-            raise NotFound(f"no book {book_id}")
+            return await uow.books.owner_of(book_id)
 
     async def owned_book(self, user: User, book_id: str) -> Book:
-        await self.require_book(user, book_id)
-        return await self.book(book_id)
+        """The book, if `user` may see it (one unit of work): NotFound otherwise."""
+        book = await self.book(book_id)
+        self.check_owner(user, book.owner_id, book_id)
+        return book
+
+    @staticmethod
+    def check_owner(user: User, owner_id: str | None, book_id: str) -> None:
+        """Someone else's book is NotFound exactly like one that does not exist; admins see every book."""
+        if owner_id is None or (owner_id != user.id and not user.is_admin):
+            raise NotFound(f"no book {book_id}")
 
     async def summaries(self, *, owner_id: str | None = None, status: str | None = None,
                         offset: int = 0, limit: int = 20) -> tuple[list[BookSummary], int]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from buko.application.accounts.auth import CallerCache
 from buko.application.commands import MakeAdmin, SuspendUser
 from buko.application.ports import UnitOfWork
 from buko.domain.accounts.user import Role, User
@@ -12,8 +13,8 @@ MAX_PAGE = 100
 
 
 class AccountAdmin:
-    def __init__(self, uow: Callable[[], UnitOfWork]):
-        self.uow = uow
+    def __init__(self, uow: Callable[[], UnitOfWork], callers: CallerCache | None = None):
+        self.uow, self.callers = uow, callers or CallerCache(ttl=0)
 
     async def users(self, search: str = "", offset: int = 0, limit: int = 20) -> tuple[list[User], int]:
         async with self.uow() as uow:
@@ -30,6 +31,7 @@ class AccountAdmin:
             if cmd.suspended:
                 await uow.sessions.remove_all_for(user.id)
             await uow.commit()
+        self.callers.forget_user(user.id)
         return user
 
     async def make_admin(self, cmd: MakeAdmin) -> User:
@@ -40,4 +42,5 @@ class AccountAdmin:
             user.role = Role.ADMIN
             await uow.users.save(user)
             await uow.commit()
+        self.callers.forget_user(user.id)
         return user

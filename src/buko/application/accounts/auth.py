@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -42,13 +43,57 @@ class Caller:
         return self.session is not None
 
 
+class CallerCache:
+    """Who a credential belongs to, remembered for `ttl` seconds by this process.
+
+    Every request starts by resolving its credential (two queries); the cache makes that free for a
+    client's next requests. What changes an account in this process forgets it at once (log-out,
+    revocation, suspension, password, profile); another process's change is seen within `ttl`
+    (BUKO_AUTH_CACHE_SECONDS; 0 turns the cache off). Only accepted credentials are kept.
+    """
+
+    MAX_ENTRIES = 50_000
+
+    def __init__(self, ttl: float = 5.0, monotonic: Callable[[], float] = time.monotonic):
+        self.ttl, self.monotonic = ttl, monotonic
+        self._entries: dict[str, tuple[float, Caller]] = {}
+
+    def get(self, key: str) -> Caller | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] <= self.monotonic():
+            self._entries.pop(key, None)
+            return None
+        return entry[1]
+
+    def put(self, key: str, caller: Caller) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            now = self.monotonic()
+            self._entries = {k: e for k, e in self._entries.items() if e[0] > now}
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+        self._entries[key] = (self.monotonic() + self.ttl, caller)
+
+    def forget(self, key: str) -> None:
+        self._entries.pop(key, None)
+
+    def forget_user(self, user_id: str) -> None:
+        for key in [k for k, (_, c) in self._entries.items() if c.user.id == user_id]:
+            self._entries.pop(key, None)
+
+
 class AccountService:
     """Use cases of one's own account (the hash work runs off the event loop)."""
 
     def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, hasher: PasswordHasher,
-                 session_lifetime: timedelta = SESSION_LIFETIME, read_uow: Callable[[], UnitOfWork] | None = None):
+                 session_lifetime: timedelta = SESSION_LIFETIME, read_uow: Callable[[], UnitOfWork] | None = None,
+                 callers: CallerCache | None = None):
         self.uow, self.clock, self.hasher, self.lifetime = uow, clock, hasher, session_lifetime
         self.read_uow = read_uow or uow  # who-is-calling runs on every request: reads only, no write lock
+        self.callers = callers or CallerCache(ttl=0)
         self._dummy_hash: str | None = None
 
     async def log_in(self, cmd: LogIn) -> LoggedIn:
@@ -77,12 +122,17 @@ class AccountService:
         return LoggedIn(user, secret, csrf)
 
     async def log_out(self, session_secret: str) -> None:
+        self.callers.forget("s:" + digest(session_secret))
         async with self.uow() as uow:
             await uow.sessions.remove(digest(session_secret))
             await uow.commit()
 
     async def by_session(self, session_secret: str) -> Caller:
         now = self.clock.now()
+        key = "s:" + digest(session_secret)
+        cached = self.callers.get(key)
+        if cached is not None and cached.session is not None and cached.session.live_at(now):
+            return cached
         async with self.read_uow() as uow:
             session = await uow.sessions.get(digest(session_secret))
             user = await uow.users.get(session.user_id) if session is not None else None
@@ -93,11 +143,17 @@ class AccountService:
                 await uow.sessions.remove(session.secret_hash)
                 await uow.commit()
             raise Unauthenticated("your session has expired; log in again")
-        return Caller(_usable(user), session)
+        caller = Caller(_usable(user), session)
+        self.callers.put(key, caller)
+        return caller
 
     async def by_token(self, token: str) -> Caller:
         if not token.startswith(TOKEN_PREFIX):
             raise Unauthenticated("not a Buko API token")
+        key = "t:" + digest(token)
+        cached = self.callers.get(key)
+        if cached is not None:
+            return cached
         now = self.clock.now()
         async with self.read_uow() as uow:
             found = await uow.tokens.by_secret(digest(token))
@@ -108,7 +164,9 @@ class AccountService:
             async with self.uow() as uow:  # not on every request: writes cost
                 await uow.tokens.save(replace(found, last_used_at=now))
                 await uow.commit()
-        return Caller(_usable(user))
+        caller = Caller(_usable(user))
+        self.callers.put(key, caller)
+        return caller
 
     async def change_password(self, cmd: ChangePassword) -> LoggedIn:
         """Every session of the account ends; the caller gets a fresh one."""
@@ -124,6 +182,7 @@ class AccountService:
             await uow.users.save(user)
             await uow.sessions.remove_all_for(user.id)
             await uow.commit()
+        self.callers.forget_user(user.id)
         return await self._open_session(user)
 
     async def update_profile(self, cmd: UpdateProfile) -> User:
@@ -135,6 +194,7 @@ class AccountService:
                                                if v is not None}})
             await uow.users.save(changed)
             await uow.commit()
+        self.callers.forget_user(changed.id)
         return changed
 
     async def _dummy(self) -> str:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 
-from buko.application.accounts.auth import digest
+from buko.application.accounts.auth import CallerCache, digest
 from buko.application.commands import CreateApiToken, RevokeApiToken
 from buko.application.ports import Clock, UnitOfWork
 from buko.domain.accounts.credentials import MAX_TOKENS_PER_USER, TOKEN_PREFIX, ApiToken, InvalidToken
@@ -14,8 +14,8 @@ from buko.domain.errors import NotFound
 
 
 class ApiTokens:
-    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock):
-        self.uow, self.clock = uow, clock
+    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, callers: CallerCache | None = None):
+        self.uow, self.clock, self.callers = uow, clock, callers or CallerCache(ttl=0)
 
     async def create(self, cmd: CreateApiToken) -> tuple[ApiToken, str]:
         """The stored token and its secret, which is never shown again."""
@@ -40,3 +40,4 @@ class ApiTokens:
             if token.active:
                 await uow.tokens.save(replace(token, revoked_at=self.clock.now()))
                 await uow.commit()
+            self.callers.forget("t:" + token.secret_hash)

@@ -8,6 +8,8 @@ import logging
 
 from quart import Quart, current_app, request
 from quart_schema import RequestSchemaValidationError
+from redis.exceptions import ConnectionError as RedisUnavailable
+from sqlalchemy.exc import TimeoutError as PoolExhausted
 from werkzeug.exceptions import HTTPException
 
 from buko.application.accounts.registration import EmailTaken
@@ -25,6 +27,7 @@ from buko.domain.errors import (
 )
 
 log = logging.getLogger(__name__)
+OVERLOAD_RETRY_SECONDS = 2
 
 STATUS: list[tuple[type[Exception], int]] = [
     (NotFound, 404),
@@ -98,6 +101,17 @@ def register_error_handlers(app: Quart) -> None:
     async def rate_limited(error: RateLimited):
         wait = str(int(error.retry_after + 0.999))
         return _respond(429, "rate_limited", str(error), {"retry_after": int(wait)}, {"Retry-After": wait})
+
+    @app.errorhandler(PoolExhausted)
+    @app.errorhandler(RedisUnavailable)
+    async def overloaded(error: Exception):
+        """No database connection came free in DB_POOL_TIMEOUT, or Redis cannot be reached: the request
+        did nothing. Say so with a retry hint (one log line, no traceback: under overload, formatting
+        thousands of tracebacks is what would keep the process busy)."""
+        log.warning("busy: %s %s answered 503 (%s: %s)", request.method, request.path, type(error).__name__,
+                    str(error).splitlines()[0][:200] if str(error) else "")
+        return _respond(503, "busy", "Buko is too busy to answer right now; try again in a few seconds",
+                        {"retry_after": OVERLOAD_RETRY_SECONDS}, {"Retry-After": str(OVERLOAD_RETRY_SECONDS)})
 
     @app.errorhandler(UnicodeDecodeError)
     async def undecodable(error: UnicodeDecodeError):

@@ -17,6 +17,7 @@ Protocol (JSON text frames):
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import hashlib
 import json
@@ -36,12 +37,41 @@ log = logging.getLogger(__name__)
 CLOSE = {Unauthenticated: 4401, Forbidden: 4403, NotFound: 4404}
 
 
+class SharedLoads:
+    """Loads that many sockets need at the same moment, made once: the sockets of a book opening
+    together share one read of it (for `ttl` seconds), and every watcher of a book that reaches a
+    milestone shares one read for that event. A failed load is not kept: the next asker tries again."""
+
+    def __init__(self, ttl: float = 1.0, max_entries: int = 20_000) -> None:
+        self.ttl, self.max_entries = ttl, max_entries
+        self._entries: dict[tuple, tuple[float, asyncio.Future]] = {}
+        self.loads: collections.Counter[str] = collections.Counter()  # reads made, by kind
+
+    async def get(self, key: tuple, load, ttl: float | None = None):
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < now:
+            if len(self._entries) >= self.max_entries:
+                self._entries = {k: e for k, e in self._entries.items() if e[0] >= now}
+            task = asyncio.ensure_future(load())
+            self.loads[key[0]] += 1
+            entry = self._entries[key] = (now + (self.ttl if ttl is None else ttl), task)
+            task.add_done_callback(lambda done, key=key: self._forget_failed(key, done))
+        return await asyncio.shield(entry[1])
+
+    def _forget_failed(self, key: tuple, done: asyncio.Future) -> None:
+        if done.cancelled() or done.exception() is not None:
+            if self._entries.get(key, (0, None))[1] is done:
+                self._entries.pop(key, None)
+
+
 class SocketRegistry:
     """This process's open sockets by user, so a suspension closes them at once."""
 
     def __init__(self) -> None:
         self.by_user: dict[str, set[asyncio.Queue]] = {}
         self.verdicts: dict[bytes, tuple[float, asyncio.Future]] = {}
+        self.books = SharedLoads()
 
     @property
     def count(self) -> int:
@@ -113,6 +143,8 @@ def register_socket(app: Quart) -> None:
             await _serve(container, settings, who, book_id, inbox)
         except Closing as closing:
             await _close(closing.code, closing.error, str(closing), closing.details)
+        except DomainError as refused:  # e.g. the book was deleted while the socket opened
+            await _close(CLOSE.get(type(refused), 4403), refused.code, str(refused))
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -128,8 +160,25 @@ async def _authorize(container, book_id: str):
         raise Unauthenticated("log in, or send an API token as `Authorization: Bearer …`")
     if who.via_session and not _same_origin():
         raise Forbidden("a browser socket must come from Buko's own pages")
-    await container.use_cases.queries().require_book(who.user, book_id)
+    queries = container.use_cases.queries()
+    books: SharedLoads = current_app.extensions["buko_sockets"].books
+    owner = await books.get(("owner", book_id), lambda: queries.owner(book_id), ttl=5.0)
+    queries.check_owner(who.user, owner, book_id)
     return who
+
+
+def _opening_book(queries, book_id: str, last_seq: int):
+    """The stored book for a socket that subscribed when the book's last live event was `last_seq`.
+    Sockets opening together on a quiet book share one read (a read begun after an earlier socket
+    subscribed at the same `last_seq` is at least as new as that socket's buffer, as its own would be)."""
+    books: SharedLoads = current_app.extensions["buko_sockets"].books
+    return books.get(("open", book_id, last_seq), lambda: queries.book(book_id))
+
+
+def _book_after(queries, book_id: str, seq: int):
+    """The stored book after the milestone event `seq`: one read for all of the book's watchers."""
+    books: SharedLoads = current_app.extensions["buko_sockets"].books
+    return books.get(("event", book_id, seq), lambda: queries.book(book_id), ttl=30.0)
 
 
 def _same_origin() -> bool:
@@ -160,7 +209,8 @@ async def _serve(container, settings, who, book_id: str, inbox: asyncio.Queue) -
     hub = container.gateways.hub()
     queries = container.use_cases.queries()
     async with hub.watch(book_id, after or 0) as watch:
-        view = BookView(await queries.book(book_id))
+        subscribed_at = watch.backlog[-1].get("seq", 0) if watch.backlog else (after or 0)
+        view = BookView(await _opening_book(queries, book_id, subscribed_at))
         current_epoch = (await container.gateways.live().position(book_id))[0]
         watch.epoch = current_epoch
         resumable = after is not None and (epoch is None or epoch == current_epoch) and _covers(watch.backlog, after)
@@ -198,7 +248,7 @@ def _covers(backlog: list[dict], after: int) -> bool:
 async def _pump(watch, view: BookView, queries, book_id: str) -> None:
     try:
         async for event in watch.events():
-            book = await queries.book(book_id) if view.needs_usage(event) else None
+            book = await _book_after(queries, book_id, event.get("seq", 0)) if view.needs_usage(event) else None
             if book is not None:
                 view.refresh(book)
             for outgoing in view.translate(event):
