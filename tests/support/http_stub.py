@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
@@ -37,3 +38,25 @@ class LocalServer:
     async def __aexit__(self, *exc):
         self._stop.set()
         await asyncio.wait_for(self._task, 10)
+
+
+class InThread:
+    """Run a LocalServer on its own event loop in a thread, for synchronous tests (Playwright's sync API)."""
+
+    def __init__(self, server: LocalServer):
+        self.server = server
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.__aenter__(), self.loop).result(30)
+        return self.server
+
+    def __exit__(self, *exc):
+        try:
+            asyncio.run_coroutine_threadsafe(self.server.__aexit__(None, None, None), self.loop).result(30)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+            self.loop.close()

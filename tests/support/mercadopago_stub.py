@@ -10,7 +10,8 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from quart import Quart, request
+import httpx2 as httpx
+from quart import Quart, redirect, request
 
 from tests.support.http_stub import LocalServer
 
@@ -21,6 +22,7 @@ class MercadoPagoStub(LocalServer):
     def __init__(self):
         self.preapprovals: dict = {}
         self.charges: dict = {}
+        self.webhook_url = ""  # where the hosted checkout sends its notifications (browser tests)
         super().__init__(self._app())
 
     def set_status(self, pid: str, status: str, modified: datetime | None = None) -> None:
@@ -50,11 +52,20 @@ class MercadoPagoStub(LocalServer):
         return (f"data.id={data_id}&type={kind}", {"x-signature": f"ts={ts},v1={v1}", "x-request-id": request_id,
                                                    "Content-Type": "application/json"}, body)
 
+    async def send(self, kind: str, data_id: str) -> int:
+        """Deliver a signed notification to `webhook_url`, as MercadoPago does."""
+        query, headers, body = self.notification(kind, data_id)
+        async with httpx.AsyncClient(timeout=30) as client:
+            reply = await client.post(f"{self.webhook_url}?{query}", content=body, headers=headers)
+        return reply.status_code
+
     def _app(self) -> Quart:
         app = Quart("mercadopago_stub")
 
         @app.before_request
         async def authorized():
+            if request.path.startswith("/subscriptions/checkout"):
+                return None  # the buyer's pages
             if request.headers.get("Authorization") != f"Bearer {ACCESS_TOKEN}":
                 return {"message": "invalid access token", "status": 401}, 401
 
@@ -76,6 +87,29 @@ class MercadoPagoStub(LocalServer):
                 return {"message": "not found"}, 404
             self.set_status(pid, (await request.get_json())["status"])
             return self.preapprovals[pid]
+
+        @app.get("/subscriptions/checkout")
+        async def checkout_page():
+            """The buyer's checkout (what www.mercadopago.com.ar shows), reduced to one choice."""
+            pid = request.args.get("preapproval_id", "")
+            if pid not in self.preapprovals:
+                return "unknown subscription", 404
+            recurring = self.preapprovals[pid]["auto_recurring"]
+            return (f"<!doctype html><html lang='es'><head><title>MercadoPago stand-in</title></head><body><main>"
+                    f"<h1>Suscribirse</h1><p id='amount'>{recurring['transaction_amount']} "
+                    f"{recurring['currency_id']}</p><form method='post' action='/subscriptions/checkout/{pid}/approve'>"
+                    f"<button type='submit' id='approve'>Confirmar</button></form></main></body></html>")
+
+        @app.post("/subscriptions/checkout/<pid>/approve")
+        async def approve(pid):
+            """Authorize, charge the first payment, notify Buko of both, send the buyer back."""
+            if pid not in self.preapprovals:
+                return "unknown subscription", 404
+            self.set_status(pid, "authorized")
+            await self.send("subscription_preapproval", pid)
+            await self.send("subscription_authorized_payment", self.charge(pid))
+            back = self.preapprovals[pid]["back_url"]
+            return redirect(f"{back}{'&' if '?' in back else '?'}preapproval_id={pid}", 303)
 
         @app.get("/authorized_payments/<cid>")
         async def charge(cid):

@@ -5,6 +5,7 @@ certificate at `cert_url` (which must be this server's)."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 import uuid
 import zlib
@@ -12,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from quart import Quart, request
+import httpx2 as httpx
+from quart import Quart, redirect, request
 
 from tests.support.http_stub import LocalServer
 
@@ -26,6 +28,8 @@ class PayPalStub(LocalServer):
         self.plans: dict = {}
         self.subscriptions: dict = {}
         self.calls: list[str] = []
+        self.redirects: dict[str, tuple[str, str]] = {}  # subscription -> (return_url, cancel_url)
+        self.webhook_url = ""  # where the hosted approval page sends its events (browser tests)
         super().__init__(self._app())
 
     # -- what tests do -------------------------------------------------------------------
@@ -44,6 +48,17 @@ class PayPalStub(LocalServer):
         return {"id": f"SALE-{uuid.uuid4().hex[:10]}", "state": "completed", "billing_agreement_id": sub_id,
                 "amount": {"total": total, "currency": currency},
                 "custom": self.subscriptions[sub_id].get("custom_id", "")}
+
+    def charge_amount(self, sub_id: str) -> tuple[str, str]:
+        """(total, currency) of one cycle of the subscription's plan."""
+        price = self.plans[self.subscriptions[sub_id]["plan_id"]]["billing_cycles"][0]["pricing_scheme"]["fixed_price"]
+        return price["value"], price["currency_code"]
+
+    async def send(self, body: bytes) -> int:
+        """Deliver a signed event to `webhook_url`, as PayPal does."""
+        async with httpx.AsyncClient(timeout=30) as client:
+            reply = await client.post(self.webhook_url, content=body, headers=self.sign(body))
+        return reply.status_code
 
     def sign(self, body: bytes, *, webhook_id: str = WEBHOOK_ID, when: datetime | None = None,
              key=None) -> dict[str, str]:
@@ -64,8 +79,8 @@ class PayPalStub(LocalServer):
         @app.before_request
         async def record():
             self.calls.append(f"{request.method} {request.path}")
-            if request.path not in ("/v1/oauth2/token",) and not request.path.startswith("/v1/notifications/certs") \
-                    and not authorized():
+            if request.path not in ("/v1/oauth2/token",) and not request.path.startswith(
+                    ("/v1/notifications/certs", "/checkoutnow")) and not authorized():
                 return {"name": "AUTHENTICATION_FAILURE"}, 401
 
         @app.post("/v1/oauth2/token")
@@ -105,6 +120,8 @@ class PayPalStub(LocalServer):
             if body.get("plan_id") not in self.plans:
                 return {"name": "RESOURCE_NOT_FOUND"}, 404
             sid = f"I-{uuid.uuid4().hex[:12].upper()}"
+            context = body.get("application_context") or {}
+            self.redirects[sid] = (context.get("return_url", ""), context.get("cancel_url", ""))
             self.subscriptions[sid] = {"id": sid, "status": "APPROVAL_PENDING", "plan_id": body["plan_id"],
                                        "custom_id": body.get("custom_id", ""),
                                        "links": [{"rel": "approve", "href": f"{self.base_url}/checkoutnow?ba_token={sid}"}]}
@@ -120,6 +137,31 @@ class PayPalStub(LocalServer):
                 return {"name": "RESOURCE_NOT_FOUND"}, 404
             self.subscriptions[sid]["status"] = "CANCELLED"
             return "", 204
+
+        @app.get("/checkoutnow")
+        async def approval_page():
+            """The buyer's approval page (what www.paypal.com shows), reduced to two choices."""
+            sid = request.args.get("ba_token", "")
+            if sid not in self.subscriptions:
+                return "unknown subscription", 404
+            total, currency = self.charge_amount(sid)
+            return (f"<!doctype html><html lang='en'><head><title>PayPal stand-in</title></head><body><main>"
+                    f"<h1>Approve your subscription</h1><p id='amount'>{total} {currency} per cycle</p>"
+                    f"<form method='post' action='/checkoutnow/{sid}/approve'>"
+                    f"<button type='submit' id='approve'>Agree and subscribe</button></form>"
+                    f"<p><a id='cancel' href='{html.escape(self.redirects[sid][1])}'>Cancel and return</a></p>"
+                    f"</main></body></html>")
+
+        @app.post("/checkoutnow/<sid>/approve")
+        async def approve(sid):
+            """Approve, tell Buko (subscription activated, first payment), send the buyer back."""
+            if sid not in self.subscriptions:
+                return "unknown subscription", 404
+            resource = self.approve(sid)
+            await self.send(self.event("BILLING.SUBSCRIPTION.ACTIVATED", resource))
+            await self.send(self.event("PAYMENT.SALE.COMPLETED", self.sale(sid, *self.charge_amount(sid))))
+            back = self.redirects[sid][0]
+            return redirect(f"{back}{'&' if '?' in back else '?'}subscription_id={sid}&ba_token={sid}&token=EC-1", 303)
 
         @app.get("/v1/notifications/certs/<name>")
         async def cert(name):

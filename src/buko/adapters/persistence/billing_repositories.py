@@ -22,6 +22,7 @@ from buko.application.billing.ports import (
     BillingSubscriptions,
     GatewayPlanRepository,
     InvoiceRepository,
+    MonthRevenue,
     PaymentEventRepository,
     RemotePlan,
 )
@@ -85,10 +86,13 @@ class SqlAlchemySubscriptionRepository(_Store, SubscriptionRepository, BillingSu
                  .limit(limit))
         return [subscription_from_row(r) for r in (await self.session.execute(query)).mappings()]
 
-    async def page(self, status: str | None, offset: int, limit: int) -> tuple[list[Subscription], int]:
+    async def page(self, status: str | None, offset: int, limit: int,
+                   gateway: str | None = None) -> tuple[list[Subscription], int]:
         where = [subscriptions.c.gateway != "manual"]
         if status:
             where.append(subscriptions.c.status == status)
+        if gateway:
+            where.append(subscriptions.c.gateway == gateway)
         total = (await self.session.execute(sa.select(sa.func.count()).select_from(subscriptions).where(*where))).scalar()
         query = sa.select(subscriptions).where(*where).order_by(subscriptions.c.started_at.desc()).offset(offset).limit(limit)
         return [subscription_from_row(r) for r in (await self.session.execute(query)).mappings()], int(total or 0)
@@ -138,6 +142,18 @@ class SqlAlchemyInvoiceRepository(_Store, InvoiceRepository):
         query = (sa.select(invoices.c.currency, sa.func.sum(invoices.c.amount))
                  .where(invoices.c.status == "paid", invoices.c.created_at >= since).group_by(invoices.c.currency))
         return {currency: int(total) for currency, total in (await self.session.execute(query)).all()}
+
+    async def monthly_revenue(self, since: datetime) -> list[MonthRevenue]:
+        created = invoices.c.created_at
+        if self.session.get_bind().dialect.name == "postgresql":
+            month = sa.func.to_char(sa.func.timezone("UTC", created), "YYYY-MM")
+        else:  # SQLite keeps UTC text: "2025-01-31 23:59:59"
+            month = sa.func.substr(created, 1, 7)
+        month = month.label("month")
+        query = (sa.select(month, invoices.c.currency, sa.func.sum(invoices.c.amount), sa.func.count())
+                 .where(invoices.c.status == "paid", created >= since)
+                 .group_by(month, invoices.c.currency).order_by(month.desc(), invoices.c.currency))
+        return [MonthRevenue(str(m), c, int(total), int(n)) for m, c, total, n in (await self.session.execute(query)).all()]
 
 
 class SqlAlchemyGatewayPlanRepository(_Store, GatewayPlanRepository):

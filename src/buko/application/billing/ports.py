@@ -76,6 +76,14 @@ class ResolvedUpdate:
 
 
 @dataclass(frozen=True)
+class MonthRevenue:
+    month: str  # "2025-01"
+    currency: str
+    amount: int  # minor units
+    payments: int
+
+
+@dataclass(frozen=True)
 class RemotePlan:
     plan_code: str
     interval: Interval
@@ -144,6 +152,10 @@ class InvoiceRepository(abc.ABC):
     async def revenue(self, since: datetime) -> dict[str, int]:
         """Paid amounts since `since`, per currency (minor units)."""
 
+    @abc.abstractmethod
+    async def monthly_revenue(self, since: datetime) -> list[MonthRevenue]:
+        """Paid amounts since `since` per calendar month (UTC) and currency, newest month first."""
+
 
 class GatewayPlanRepository(abc.ABC):
     @abc.abstractmethod
@@ -169,4 +181,6 @@ class BillingSubscriptions(abc.ABC):
     async def past_due_until(self, now: datetime, limit: int = 100) -> list: ...
 
     @abc.abstractmethod
-    async def page(self, status: str | None, offset: int, limit: int) -> tuple[list, int]: ...
+    async def page(self, status: str | None, offset: int, limit: int,
+                   gateway: str | None = None) -> tuple[list, int]:
+        """Paid subscriptions (not the manual ones), newest first, optionally of one status and gateway."""

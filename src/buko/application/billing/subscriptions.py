@@ -10,12 +10,13 @@ from buko.application.billing.ports import (
     CheckoutRequest,
     GatewayNotConfigured,
     GatewayUnavailable,
+    MonthRevenue,
     PaymentGateway,
 )
 from buko.application.commands import Subscribe
 from buko.application.ports import Clock, UnitOfWork
 from buko.domain.billing.invoices import Invoice
-from buko.domain.billing.plans import CATALOGUE, Interval, Plan, UnknownPlan, plan_named
+from buko.domain.billing.plans import CATALOGUE, Interval, Plan, UnknownPlan, month_start, plan_named
 from buko.domain.billing.subscription import Subscription, SubscriptionStatus, effective_plan, governing
 from buko.domain.errors import Conflict, NotFound
 
@@ -68,6 +69,10 @@ class Checkouts:
             configured = ", ".join(sorted(self.gateways)) or "none"
             raise GatewayNotConfigured(f"payments through {name!r} are not available here (configured: {configured})")
         return found
+
+    def gateways_for(self, currency: str) -> list[str]:
+        """The configured gateways that charge in this currency."""
+        return sorted(name for name, gateway in self.gateways.items() if currency.upper() in gateway.currencies)
 
     async def start(self, cmd: StartCheckout) -> CheckoutStarted:
         gateway = self.gateway(cmd.gateway)
@@ -167,12 +172,40 @@ class Billing:
         sub.events.clear()
         return sub
 
-    async def admin_page(self, status: str | None, offset: int, limit: int):
-        now = self.clock.now()
+    async def subscription(self, user_id: str, subscription_id: str) -> Subscription:
+        """One of the author's subscriptions (what a checkout's return page follows); NotFound otherwise."""
         async with self.uow() as uow:
-            page, total = await uow.subscriptions.page(status, offset, limit)
+            sub = await uow.subscriptions.get(subscription_id) if subscription_id else None
+        if sub is None or sub.user_id != user_id:
+            raise NotFound("no such subscription")
+        return sub
+
+    async def admin_page(self, status: str | None, offset: int, limit: int, gateway: str | None = None,
+                         months: int = 12) -> AdminBilling:
+        """Paid subscriptions (newest first, with their owners' emails), the revenue of the last 30 days
+        per currency and the revenue per calendar month and currency over the last `months` months."""
+        now = self.clock.now()
+        first_month = month_start(now)
+        for _ in range(months - 1):
+            first_month = month_start(first_month - timedelta(days=1))
+        async with self.uow() as uow:
+            page, total = await uow.subscriptions.page(status, offset, limit, gateway)
             revenue = await uow.invoices.revenue(now - timedelta(days=30))
-        return page, total, revenue
+            monthly = await uow.invoices.monthly_revenue(first_month)
+            emails = {}
+            for user_id in {s.user_id for s in page}:
+                user = await uow.users.get(user_id)
+                emails[user_id] = user.email if user is not None else ""
+        return AdminBilling(page, total, revenue, monthly, emails)
+
+
+@dataclass(frozen=True)
+class AdminBilling:
+    subscriptions: list[Subscription]
+    total: int
+    revenue_last_30_days: dict[str, int]
+    monthly_revenue: list[MonthRevenue]
+    emails: dict[str, str]
 
 
 def listed_plans() -> list[Plan]:

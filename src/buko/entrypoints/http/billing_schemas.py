@@ -86,12 +86,26 @@ class WebhookOut(BaseModel):
 
 
 class AdminSubscriptionsQuery(BaseModel):
-    status: str | None = None
+    status: Literal["pending", "active", "past_due", "cancelled", "expired"] | None = None
+    gateway: Literal["paypal", "mercadopago"] | None = None
     offset: int = Field(0, ge=0)
     limit: int = Field(20, ge=1, le=100)
 
 
+class MonthRevenueOut(BaseModel):
+    month: str = Field(description="calendar month (UTC), YYYY-MM")
+    currency: str
+    amount: int = Field(description="minor units (cents)")
+    payments: int
+
+
+class AdminSubscriptionOut(SubscriptionOut):
+    user_id: str
+    email: str
+
+
 class AdminSubscriptionsOut(BaseModel):
-    subscriptions: list[SubscriptionOut]
+    subscriptions: list[AdminSubscriptionOut]
     total: int
     revenue_last_30_days: dict[str, int]
+    revenue_by_month: list[MonthRevenueOut] = Field(description="the last 12 months, newest first")

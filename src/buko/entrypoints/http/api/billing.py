@@ -54,12 +54,13 @@ async def plans(checkouts: Checkouts = Provide[Container.use_cases.checkouts]):
 @inject
 async def checkout(data: s.CheckoutIn, checkouts: Checkouts = Provide[Container.use_cases.checkouts],
                    settings: Settings = Provide[Container.settings]):
-    """Start a subscription: redirect the author to `approve_url`; the gateway sends them back to
-    /api/billing/return (or /api/billing/cancel) and its webhook activates the plan."""
+    """Start a subscription: redirect the author to `approve_url`; the gateway sends them back to the
+    /billing/return page (or /billing/cancelled) and its webhook activates the plan; a script follows it
+    with GET /api/billing/return?subscription=ID."""
     base = settings.public_base_url.rstrip("/")
     started = await checkouts.start(StartCheckout(caller().user.id, data.plan, data.interval, data.gateway,
-                                                  data.currency, f"{base}/api/billing/return",
-                                                  f"{base}/api/billing/cancel"))
+                                                  data.currency, f"{base}/billing/return",
+                                                  f"{base}/billing/cancelled"))
     return s.CheckoutOut(subscription_id=started.subscription_id, approve_url=started.approve_url), 201
 
 
@@ -68,9 +69,13 @@ async def checkout(data: s.CheckoutIn, checkouts: Checkouts = Provide[Container.
 @inject
 async def back_from_gateway(billing: Billing = Provide[Container.use_cases.billing]):
     """Where the gateway sends the author after approving: the plan turns active when the gateway's
-    webhook arrives (usually within seconds)."""
-    status = await billing.status(caller().user.id)
-    sub = status.subscription
+    webhook arrives (usually within seconds). `?subscription=ID` follows that checkout's subscription
+    (404 when it is not the caller's); without it, the subscription that decides the plan."""
+    wanted = request.args.get("subscription", "")
+    if wanted:
+        sub = await billing.subscription(caller().user.id, wanted)
+    else:
+        sub = (await billing.status(caller().user.id)).subscription
     return s.ReturnOut(status="active" if sub and sub.status.value == "active" else "processing",
                        subscription=subscription_out(sub))
 
@@ -107,11 +112,15 @@ async def cancel(billing: Billing = Provide[Container.use_cases.billing]):
 @inject
 async def admin_subscriptions(query_args: s.AdminSubscriptionsQuery,
                               billing: Billing = Provide[Container.use_cases.billing]):
-    """(Admin) Paid subscriptions, newest first, and the revenue of the last 30 days per currency."""
+    """(Admin) Paid subscriptions, newest first (by status, by gateway), and the revenue: the last 30 days
+    per currency, and per month and currency over the last 12 months."""
     require_admin()
-    page, total, revenue = await billing.admin_page(query_args.status, query_args.offset, query_args.limit)
-    return s.AdminSubscriptionsOut(subscriptions=[subscription_out(x) for x in page], total=total,
-                                   revenue_last_30_days=revenue)
+    found = await billing.admin_page(query_args.status, query_args.offset, query_args.limit, query_args.gateway)
+    return s.AdminSubscriptionsOut(
+        subscriptions=[s.AdminSubscriptionOut(**subscription_out(x).model_dump(), user_id=x.user_id,
+                                              email=found.emails.get(x.user_id, "")) for x in found.subscriptions],
+        total=found.total, revenue_last_30_days=found.revenue_last_30_days,
+        revenue_by_month=[s.MonthRevenueOut(**vars(m)) for m in found.monthly_revenue])
 
 
 @bp.get("/auth/verify-email")

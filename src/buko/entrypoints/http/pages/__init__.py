@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from quart import Quart
 
-from buko.entrypoints.http.pages import account, admin, admin_dashboard, books, public
+from buko.entrypoints.http.pages import account, admin, admin_billing, admin_dashboard, billing, books, public
 from buko.entrypoints.http.pages.errors import error_page
 
 
 def register_pages(app: Quart) -> None:
-    for blueprint in (public.bp, books.bp, account.bp, admin.bp, admin_dashboard.bp):
+    for blueprint in (public.bp, books.bp, account.bp, billing.bp, admin.bp, admin_dashboard.bp, admin_billing.bp):
         app.register_blueprint(blueprint)
     app.extensions["buko_error_page"] = error_page
     from buko.entrypoints.http.pages import demo

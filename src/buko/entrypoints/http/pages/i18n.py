@@ -82,6 +82,11 @@ def money(value: float) -> str:
     return format_currency(value, "USD", locale=current(), format_type="standard")
 
 
+def amount(minor: int, currency: str) -> str:
+    """A price or a payment kept in minor units (cents), in its own currency: "$19.00", "19,00 €"."""
+    return format_currency(minor / 100, currency, locale=current())
+
+
 def percent(value: float) -> str:
     return format_percent(value, locale=current())
 

@@ -41,6 +41,7 @@ NOTICES = {
     "plan": lazy("The plan was changed."),
     "task_retried": lazy("The task was sent back to its queue."),
     "circuit_reset": lazy("The circuit was closed: the next model call goes through."),
+    "subscription_cancelled": lazy("Your subscription was cancelled: nothing more will be charged."),
 }
 
 
@@ -63,7 +64,7 @@ def _environment() -> Environment:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(url_for=url_for, asset=_asset, locales=i18n.LOCALES, locale_names=i18n.NAMES,
                        status_names=STATUS_NAMES)
-    env.filters.update(number=i18n.number, money=i18n.money, percent=i18n.percent, date=i18n.date,
+    env.filters.update(number=i18n.number, money=i18n.money, amount=i18n.amount, percent=i18n.percent, date=i18n.date,
                        datetime=i18n.datetime_, duration=i18n.duration, language_name=i18n.language_name,
                        data=_data, status_name=lambda s: i18n.gettext(STATUS_NAMES.get(s, s)))
     return env

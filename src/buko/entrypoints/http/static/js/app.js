@@ -15,3 +15,4 @@ Alpine.start();
 const page = document.body.dataset.page;
 if (page === "architecture") import("./architecture.js").then((m) => m.start());
 if (page === "live") import("./live.js").then((m) => m.start());
+if (page === "billing-return") import("./billing-return.js").then((m) => m.start());
