@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,27 +24,29 @@ ADMIN_EMAIL, PASSWORD = "admin@example.com", "correct horse battery"
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 375, "height": 812}
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """`buko serve` as a newcomer runs it, on a free port; yields (base URL, data folder)."""
+@contextmanager
+def serving(home: Path, extra_env: dict | None = None, port: int | None = None, setup: tuple = ()):
+    """`buko serve` as a newcomer runs it, on a free port (or `port`), after `buko admin create` and any
+    `setup` commands; yields (base URL, data folder)."""
     assert Path(CHROMIUM).exists(), "the browser tests need Debian's chromium: scripts/setup installs it"
-    home = tmp_path_factory.mktemp("serve")
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("ANTHROPIC", "DATABASE_URL", "REDIS_URL", "BUKO_", "CLAUDE_"))}
+           if not k.startswith(("ANTHROPIC", "DATABASE_URL", "REDIS_URL", "BUKO_", "CLAUDE_", "PAYPAL_", "MP_"))}
     env.update(BUKO_DATA_DIR=str(home / "data"), BUKO_OFFLINE_WPS="250", BUKO_CHUNK_WORDS="400",
                BUKO_FAST_PASSWORD_HASHING="1", BUKO_RATE_LIMIT_REGISTER="1000/minute",
                BUKO_RATE_LIMIT_LOGIN="1000/minute", BUKO_RATE_LIMIT_WORK="1000/minute",
                BUKO_RATE_LIMIT_EXPORT="1000/minute", PYTHONUNBUFFERED="1", BUKO_ADMIN_PASSWORD=PASSWORD)
-    made = subprocess.run([sys.executable, "-m", "buko.entrypoints.cli", "admin", "create", ADMIN_EMAIL,
-                           "--name", "Admin Ada"], env=env, cwd=home, capture_output=True, text=True, timeout=120)
-    assert made.returncode == 0, made.stdout + made.stderr
-    port = _free_port()
+    env.update(extra_env or {})
+    for command in (["admin", "create", ADMIN_EMAIL, "--name", "Admin Ada"], *setup):
+        made = subprocess.run([sys.executable, "-m", "buko.entrypoints.cli", *command], env=env, cwd=home,
+                              capture_output=True, text=True, timeout=120)
+        assert made.returncode == 0, made.stdout + made.stderr
+    port = port or free_port()
     log = open(home / "serve.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "buko.entrypoints.cli", "serve", "--port", str(port)],
                                env=env, cwd=home, stdout=log, stderr=subprocess.STDOUT)
@@ -60,13 +63,22 @@ def server(tmp_path_factory):
             process.kill()
             raise AssertionError("buko serve did not start:\n" + (home / "serve.log").read_text())
         time.sleep(0.2)
-    yield base, home / "data"
-    process.terminate()
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        yield base, home / "data"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """`buko serve` on the embedded defaults (no payment gateway configured)."""
+    with serving(tmp_path_factory.mktemp("serve")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
