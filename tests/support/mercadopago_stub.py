@@ -3,6 +3,7 @@ payments), and MercadoPago's webhook signature: `x-signature: ts=<ts>,v1=<HMAC-S
 `id:<data.id>;request-id:<x-request-id>;ts:<ts>;` with the webhook secret."""
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -23,6 +24,8 @@ class MercadoPagoStub(LocalServer):
         self.preapprovals: dict = {}
         self.charges: dict = {}
         self.webhook_url = ""  # where the hosted checkout sends its notifications (browser tests)
+        self.webhook_delay = 0.0  # seconds after the buyer is sent back
+        self.deliveries: list[asyncio.Task] = []
         super().__init__(self._app())
 
     def set_status(self, pid: str, status: str, modified: datetime | None = None) -> None:
@@ -95,7 +98,7 @@ class MercadoPagoStub(LocalServer):
             if pid not in self.preapprovals:
                 return "unknown subscription", 404
             recurring = self.preapprovals[pid]["auto_recurring"]
-            return (f"<!doctype html><html lang='es'><head><title>MercadoPago stand-in</title></head><body><main>"
+            return (f"<!doctype html><html lang='es'><head><link rel='icon' href='data:,'><title>MercadoPago stand-in</title></head><body><main>"
                     f"<h1>Suscribirse</h1><p id='amount'>{recurring['transaction_amount']} "
                     f"{recurring['currency_id']}</p><form method='post' action='/subscriptions/checkout/{pid}/approve'>"
                     f"<button type='submit' id='approve'>Confirmar</button></form></main></body></html>")
@@ -106,8 +109,14 @@ class MercadoPagoStub(LocalServer):
             if pid not in self.preapprovals:
                 return "unknown subscription", 404
             self.set_status(pid, "authorized")
-            await self.send("subscription_preapproval", pid)
-            await self.send("subscription_authorized_payment", self.charge(pid))
+            charge = self.charge(pid)
+
+            async def deliver():
+                await asyncio.sleep(self.webhook_delay)
+                await self.send("subscription_preapproval", pid)
+                await self.send("subscription_authorized_payment", charge)
+
+            self.deliveries.append(asyncio.create_task(deliver()))
             back = self.preapprovals[pid]["back_url"]
             return redirect(f"{back}{'&' if '?' in back else '?'}preapproval_id={pid}", 303)
 

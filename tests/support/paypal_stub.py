@@ -4,6 +4,7 @@ the exact event body>`, checked by `POST /v1/notifications/verify-webhook-signat
 certificate at `cert_url` (which must be this server's)."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import html
 import json
@@ -30,6 +31,8 @@ class PayPalStub(LocalServer):
         self.calls: list[str] = []
         self.redirects: dict[str, tuple[str, str]] = {}  # subscription -> (return_url, cancel_url)
         self.webhook_url = ""  # where the hosted approval page sends its events (browser tests)
+        self.webhook_delay = 0.0  # seconds after the buyer is sent back (PayPal's webhooks come later)
+        self.deliveries: list[asyncio.Task] = []
         super().__init__(self._app())
 
     # -- what tests do -------------------------------------------------------------------
@@ -145,7 +148,7 @@ class PayPalStub(LocalServer):
             if sid not in self.subscriptions:
                 return "unknown subscription", 404
             total, currency = self.charge_amount(sid)
-            return (f"<!doctype html><html lang='en'><head><title>PayPal stand-in</title></head><body><main>"
+            return (f"<!doctype html><html lang='en'><head><link rel='icon' href='data:,'><title>PayPal stand-in</title></head><body><main>"
                     f"<h1>Approve your subscription</h1><p id='amount'>{total} {currency} per cycle</p>"
                     f"<form method='post' action='/checkoutnow/{sid}/approve'>"
                     f"<button type='submit' id='approve'>Agree and subscribe</button></form>"
@@ -158,8 +161,13 @@ class PayPalStub(LocalServer):
             if sid not in self.subscriptions:
                 return "unknown subscription", 404
             resource = self.approve(sid)
-            await self.send(self.event("BILLING.SUBSCRIPTION.ACTIVATED", resource))
-            await self.send(self.event("PAYMENT.SALE.COMPLETED", self.sale(sid, *self.charge_amount(sid))))
+
+            async def deliver():
+                await asyncio.sleep(self.webhook_delay)
+                await self.send(self.event("BILLING.SUBSCRIPTION.ACTIVATED", resource))
+                await self.send(self.event("PAYMENT.SALE.COMPLETED", self.sale(sid, *self.charge_amount(sid))))
+
+            self.deliveries.append(asyncio.create_task(deliver()))
             back = self.redirects[sid][0]
             return redirect(f"{back}{'&' if '?' in back else '?'}subscription_id={sid}&ba_token={sid}&token=EC-1", 303)
 
