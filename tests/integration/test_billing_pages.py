@@ -96,6 +96,8 @@ async def test_paypal_pricing_checkout_return_billing_cancel_and_admin(env):
     active = await page(author, f"/billing/return?subscription={sub_id}")
     assert 'id="subscription-active"' in active and "Your Author plan is active" in active
 
+    mailed = await author.client.get("/billing", headers=HTML)  # the link in billing mail
+    assert mailed.status_code == 303 and mailed.headers["Location"].endswith("/account/billing")
     billing = await page(author, "/account/billing")
     assert 'data-status="active"' in billing and 'id="next-charge"' in billing
     next_charge = re.search(r'id="next-charge">([^<]+)<', billing).group(1)

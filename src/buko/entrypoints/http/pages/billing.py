@@ -8,7 +8,7 @@ block a form whose redirect leaves the site.
 """
 from __future__ import annotations
 
-from quart import Blueprint, request, url_for
+from quart import Blueprint, redirect, request, url_for
 
 from buko.application.billing.ports import GatewayNotConfigured, GatewayUnavailable
 from buko.application.billing.subscriptions import StartCheckout, listed_plans
@@ -110,6 +110,12 @@ async def returned():
 async def abandoned():
     """Where the gateway sends the author who did not approve: nothing was charged."""
     return render("billing_cancelled.html")
+
+
+@bp.get("/billing")
+async def billing_short():
+    """The link in billing mail."""
+    return redirect(url_for("billing_pages.billing_page"), 303)
 
 
 @bp.get("/account/billing")
