@@ -67,25 +67,25 @@ class PythonDocxExporter(Exporter):
         front.left_margin, front.right_margin = Mm(inside), Mm(outside)
         front.header_distance, front.footer_distance = Mm(top / 2), Mm(bottom / 2)
         room = front.page_height - front.top_margin - front.bottom_margin - Mm(12)
-        picture = doc.add_paragraph(style="Cover").add_run().add_picture(io.BytesIO(cover_png))
+        body = BodyWriter(doc)  # paragraphs by style id: python-docx looks a style name up with an XPath scan
+        picture = body.paragraph("Cover").add_run().add_picture(io.BytesIO(cover_png))
         scale = min(room / picture.height, (front.page_width - front.left_margin - front.right_margin) / picture.width)
         picture.width, picture.height = int(picture.width * scale), int(picture.height * scale)
         alt = f"{label(m.language, 'cover')}: {m.title}. {m.author}"
         for props in picture._inline.iter(qn("wp:docPr")):
             props.set("descr", alt)
         doc.add_section(WD_SECTION.ODD_PAGE)
-        doc.add_paragraph(m.title, style="Title")
+        body.paragraph("Title", m.title)
         if m.subtitle:
-            doc.add_paragraph(m.subtitle, style="Subtitle")
-        doc.add_paragraph(m.author, style="Author")
+            body.paragraph("Subtitle", m.subtitle)
+        body.paragraph("Author", m.author)
         copyright_page = doc.add_section(WD_SECTION.EVEN_PAGE)
         _valign(copyright_page, "bottom")
-        doc.add_paragraph(m.title, style="Copyright")
-        doc.add_paragraph(f"© {m.year} {m.author}", style="Credit")
-        doc.add_paragraph(m.credit, style="Credit")
+        body.paragraph("Copyright", m.title)
+        body.paragraph("Credit", f"© {m.year} {m.author}")
+        body.paragraph("Credit", m.credit)
         _valign(doc.add_section(WD_SECTION.ODD_PAGE), None)
-        self._toc(doc, m)
-        body = BodyWriter(doc)
+        self._toc(body, m)
         for i, chapter in enumerate(m.chapters):
             section = doc.add_section(WD_SECTION.ODD_PAGE)
             self._running_heads(section, m.running_title, shorten(chapter.title), body.ids, first=i == 0)
@@ -115,19 +115,20 @@ class PythonDocxExporter(Exporter):
         return stamp_zip(out.getvalue(), when)
 
     @staticmethod
-    def _toc(doc, m: Manuscript) -> None:
+    def _toc(body: BodyWriter, m: Manuscript) -> None:
         """A TOC field with the chapter titles as its result; Word is not told to refresh it on every open."""
-        doc.add_paragraph(label(m.language, "contents"), style="TOC Heading")
-        first = doc.add_paragraph(style="toc 1")
+        body.paragraph("TOC Heading", label(m.language, "contents"))
+        first = last = body.paragraph("toc 1")
         code = element("w:instrText")
         code.set(qn("xml:space"), "preserve")
         code.text = _TOC_INSTRUCTION
         for el in (element("w:fldChar", fldCharType="begin"), code, element("w:fldChar", fldCharType="separate")):
             first.add_run()._r.append(el)
         for i, chapter in enumerate(m.chapters):
-            (first if i == 0 else doc.add_paragraph(style="toc 1")).add_run(chapter.title)
-        doc.paragraphs[-1].add_run()._r.append(element("w:fldChar", fldCharType="end"))
-        doc.add_paragraph(_TOC_NOTE.get(m.base_language, _TOC_NOTE["en"]), style="TOC Note")
+            last = first if i == 0 else body.paragraph("toc 1")
+            last.add_run(chapter.title)
+        last.add_run()._r.append(element("w:fldChar", fldCharType="end"))
+        body.paragraph("TOC Note", _TOC_NOTE.get(m.base_language, _TOC_NOTE["en"]))
 
     @staticmethod
     def _running_heads(section, book_title: str, chapter_title: str, ids: dict[str, str], first: bool) -> None:

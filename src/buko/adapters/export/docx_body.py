@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from lxml.etree import SubElement
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -43,19 +44,16 @@ def _is(el: ET.Element, cls: str) -> bool:
     return cls in el.get("class", "").split()
 
 
-def _styled(tag: str, style_tag: str, style_id: str | None):
-    """`<w:p>`/`<w:r>` with its style, built directly (python-docx's generic child insertion is the slow part)."""
-    el = OxmlElement(tag)
-    if style_id:
-        props = OxmlElement(style_tag)
-        ref = OxmlElement("w:pStyle" if tag == "w:p" else "w:rStyle")
-        ref.set(_VAL, style_id)
-        props.append(ref)
-        el.append(props)
-    return el
-
-
 _VAL, _SPACE = qn("w:val"), qn("xml:space")
+_P, _PPR, _PSTYLE, _RPR, _RSTYLE = qn("w:p"), qn("w:pPr"), qn("w:pStyle"), qn("w:rPr"), qn("w:rStyle")
+
+
+def _style(el, props: str, ref: str, style_id: str | None):
+    """`el` (a `<w:p>` or `<w:r>`) given its style, built with lxml directly: python-docx's generic child
+    insertion and OxmlElement's per-call tag parsing were most of the time."""
+    if style_id:
+        SubElement(SubElement(el, props), ref).set(_VAL, style_id)
+    return el
 
 
 class BodyWriter:
@@ -70,7 +68,7 @@ class BodyWriter:
         self.next_note = 1
 
     def paragraph(self, style: str, text: str = ""):
-        p = _styled("w:p", "w:pPr", self.ids[style])
+        p = _style(self.body.makeelement(_P), _PPR, _PSTYLE, self.ids[style])
         self.body.insert(len(self.body) - 1, p)  # the body's last child is its sectPr
         paragraph = Paragraph(p, self.doc._body)
         if text:
@@ -78,13 +76,11 @@ class BodyWriter:
         return paragraph
 
     def run(self, paragraph, text: str, style: str | None = None):
-        r = _styled("w:r", "w:rPr", self.ids[style] if style else None)
-        t = OxmlElement("w:t")
+        r = _style(SubElement(paragraph._p, _R), _RPR, _RSTYLE, self.ids[style] if style else None)
+        t = SubElement(r, _T)
         t.text = text
         if text[:1].isspace() or text[-1:].isspace():
             t.set(_SPACE, "preserve")
-        r.append(t)
-        paragraph._p.append(r)
         return r
 
     def chapter(self, root: ET.Element) -> None:

@@ -6,6 +6,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH as ALIGN
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
+from docx.styles import BabelFish
+from docx.styles.style import StyleFactory
 
 # Trim size: page width, height, and margins top, outside, bottom, inside (mm).
 PAGES = {
@@ -91,11 +93,29 @@ def set_setting(doc, tag: str, **attrs: str) -> None:
     settings.insert(settings.index(later), new) if later is not None else settings.append(new)
 
 
+class _StylesByName:
+    """The document's styles by name, read once; `get` adds a style that is missing."""
+
+    def __init__(self, styles):
+        self.styles = styles
+        self.by_name = {style.name: style for style in styles}
+
+    def __getitem__(self, name: str):
+        return self.by_name[name]
+
+    def get(self, name: str, kind):
+        """The style called `name`, added when missing (without add_style's scan for a duplicate name)."""
+        if name not in self.by_name:
+            element = self.styles.element.add_style_of_type(BabelFish.ui2internal(name), kind, False)
+            self.by_name[name] = StyleFactory(element)
+        return self.by_name[name]
+
+
 def define_styles(doc, font: str, heading_font: str, language: str) -> None:
     """Book styles; theme fonts, colours, borders and numbering of the stock template are dropped."""
-    styles = doc.styles
+    styles = _StylesByName(doc.styles)  # python-docx finds a style by name with an XPath scan each time
     for name, (based_on, size, align, indent, italic, bold, before, after) in _STYLES.items():
-        style = styles[name] if name in styles else styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style = styles.get(name, WD_STYLE_TYPE.PARAGRAPH)
         if based_on:
             style.base_style = styles[based_on]
         for tag in ("w:rFonts", "w:color", "w:spacing", "w:sz", "w:szCs"):
@@ -119,10 +139,10 @@ def define_styles(doc, font: str, heading_font: str, language: str) -> None:
         if name.startswith("Heading"):
             fmt.keep_with_next = True
     for name, (italic, bold, sup) in _RUN_STYLES.items():
-        style = styles[name] if name in styles else styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
+        style = styles.get(name, WD_STYLE_TYPE.CHARACTER)
         style.font.italic, style.font.bold, style.font.superscript = italic, bold, sup or None
     for name, (based_on, indent_mm) in _DEEP_LISTS.items():
-        style = styles[name] if name in styles else styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style = styles.get(name, WD_STYLE_TYPE.PARAGRAPH)
         style.base_style = styles[based_on]
         style.paragraph_format.left_indent = Mm(indent_mm)
     styles["Code"].font.name = "DejaVu Sans Mono"
