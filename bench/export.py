@@ -52,13 +52,17 @@ def child(fmt: str, words: int, out: Path, source: Path | None) -> None:
     data = exporter.render(manuscript, PillowCoverRenderer().render(manuscript))
     elapsed = time.perf_counter() - started
     out.write_bytes(data)
-    print(json.dumps({"render": elapsed, "bytes": len(data), "module": importlib.import_module(module).__file__}))
+    report = getattr(exporter, "last_report", None) or {}
+    report["workers_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"render": elapsed, "bytes": len(data), "module": importlib.import_module(module).__file__,
+                      "report": report}))
 
 
-def measure(argv: list[str]) -> dict:
+def measure(argv: list[str], env: dict | None = None) -> dict:
     """Wall seconds and peak RSS (MB) of one child process, plus whatever JSON it printed."""
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                            env={**os.environ, **(env or {})})
     out = proc.stdout.read()
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -68,6 +72,8 @@ def measure(argv: list[str]) -> dict:
         raise SystemExit(f"{argv[0]} failed ({proc.returncode}): {err.decode()[-2000:]}")
     last = out.decode().strip().splitlines()[-1:] if out.strip() else []
     extra = json.loads(last[0]) if last and last[0].startswith("{") else {}
+    # The child's peak RSS (with PDF workers, wait4 reports the largest of the child and its workers; the
+    # child reports its workers' peak itself as "workers_mb").
     return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, **extra}
 
 
@@ -89,6 +95,8 @@ def main() -> None:
     parser.add_argument("--formats", default="pdf,epub,docx")
     parser.add_argument("--baseline", help="git revision whose exporters are measured in the same run")
     parser.add_argument("--keep", type=Path, help="folder to keep the files in")
+    parser.add_argument("--serial", action="store_true",
+                        help="also render the PDF in one process (BUKO_PDF_PROCESSES=1), run for run with the others")
     parser.add_argument("--child", choices=["pdf", "epub", "docx"], help=argparse.SUPPRESS)
     parser.add_argument("--source", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -118,14 +126,14 @@ def main() -> None:
           f"{'÷baseline':>9} {'s/10k words':>11}  load avg (1 min) before→after  target")
     for fmt in args.formats.split(","):
         load_before = os.getloadavg()[0]
-        runs: dict[str, list[dict]] = {"now": [], "baseline": [], "pandoc": []}
+        runs: dict[str, list[dict]] = {"now": [], "serial": [], "baseline": [], "pandoc": []}
         for i in range(args.repeat):
-            for kind, code in (("baseline", baseline), ("now", None)):
-                if kind == "baseline" and code is None:
+            for kind, code in (("baseline", baseline), ("serial", None), ("now", None)):
+                if (kind == "baseline" and code is None) or (kind == "serial" and not (args.serial and fmt == "pdf")):
                     continue
                 argv = [sys.executable, __file__, "--child", fmt, "--words", str(args.words),
                         "--out", str(folder / f"{kind}.{fmt}")] + (["--source", str(code)] if code else [])
-                runs[kind].append(measure(argv))
+                runs[kind].append(measure(argv, {"BUKO_PDF_PROCESSES": "1"} if kind == "serial" else None))
             if pandoc and fmt != "pdf":
                 cover = ["--epub-cover-image", str(folder / "cover.png")] if fmt == "epub" else []
                 runs["pandoc"].append(measure([pandoc, str(source), *cover, "-o", str(folder / f"pandoc.{fmt}")]))
@@ -137,24 +145,32 @@ def report(fmt: str, runs: dict[str, list[dict]], words: int, load_before: float
     def median(rows: list[dict], key: str) -> float:
         return statistics.median(r[key] for r in rows)
 
-    for kind in ("baseline", "now"):
+    for kind in ("baseline", "serial", "now"):
         rows = runs[kind]
         if not rows:
             continue
         wall, render, rss = median(rows, "wall"), median(rows, "render"), median(rows, "rss_mb")
-        cells = [f"{fmt + ('' if kind == 'now' else ' (base)'):9}", f"{wall:9.2f}", f"{render:9.2f}", f"{rss:8.0f}"]
+        name = fmt + {"now": "", "serial": " (1 proc)", "baseline": " (base)"}[kind]
+        cells = [f"{name:9}", f"{wall:9.2f}", f"{render:9.2f}", f"{rss:8.0f}"]
         if runs["pandoc"]:
             theirs = median(runs["pandoc"], "wall")
             cells += [f"{wall / theirs:7.2f}x", f"{render / theirs:12.2f}x"]
         else:
             cells += [f"{'-':>8}", f"{'-':>13}"]
-        if kind == "now" and runs["baseline"]:
+        if kind != "baseline" and runs["baseline"]:
             cells.append(f"{render / median(runs['baseline'], 'render'):8.2f}x")
         else:
             cells.append(f"{'-':>9}")
         cells.append(f"{render / words * 10_000:11.2f}")
         cells.append(f"  {load_before:5.2f}→{load_after:5.2f}")
         print(" ".join(cells) + (f"  {TARGETS[fmt]}" if kind == "now" else ""))
+        last = rows[-1].get("report") or {}
+        if last.get("lines"):
+            print(f"{'':9} {last.get('processes', 1)} process(es), {last.get('parts', 1)} part(s), "
+                  f"{last.get('relaid', 0)} laid out again for the hyphenation limits; hyphenated "
+                  f"{last['hyphenated']} of {last['lines']} lines ({last['hyphenated'] / last['lines']:.1%}), "
+                  f"longest run {last['max_run']}, at a page turn {last['page_turns']}; "
+                  f"{rows[-1].get('bytes', 0) / 1e6:.2f} MB file; largest worker {last.get('workers_mb', 0):.0f} MB")
     if runs["pandoc"]:
         print(f"{'pandoc':9} {median(runs['pandoc'], 'wall'):9.2f} {'':9} {median(runs['pandoc'], 'rss_mb'):8.0f}")
 
