@@ -3,17 +3,25 @@
 WeasyPrint hyphenates automatically (pyphen) within `hyphenate-limit-chars` (no word under MIN_WORD letters is
 split, no fewer than LEFT letters stay on the line or RIGHT letters move on: no "so-bre", no "be-/ginner.") and
 only when the line would otherwise be loose by more than `hyphenate-limit-zone`. This module keeps the last word
-of every paragraph whole (a `nohy` span), so a paragraph never ends on a lone fragment. Consecutive hyphens and
-hyphens at a page turn have no CSS control in WeasyPrint; bench and tests measure them.
+of every paragraph whole (a `nohy` span), so a paragraph never ends on a lone fragment.
+
+Consecutive hyphens and hyphens at a page turn have no CSS control in WeasyPrint, so they are enforced after
+layout (pdf_pages.py): `line_ends` reads the laid-out lines, `offending_words` names the word of every third
+hyphenated line in a row (at most MAX_RUN in a row) and of a hyphen on a page's last line, and `protect` keeps
+those words whole for the next layout.
 """
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from typing import NamedTuple
 
 from buko.adapters.export.markup import parse_fragment
 
 MIN_WORD, LEFT, RIGHT = 7, 3, 3
+MAX_RUN = 2  # hyphenated lines in a row
+HYPHENS = ("-", "\u2010", "\u00ad")
+AUTO_HYPHEN = "\u2010"  # WeasyPrint's hyphenate-character: a break it made, not a hyphen of the text
 LIMIT_ZONE = "8%"
 CSS = (f"hyphens: auto; hyphenate-limit-chars: {MIN_WORD} {LEFT} {RIGHT}; "
        f"hyphenate-limit-zone: {LIMIT_ZONE};")
@@ -79,3 +87,138 @@ def _wrap_last_word(slots: list[tuple[ET.Element, str, ET.Element]]) -> None:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class LineEnd(NamedTuple):
+    """A laid-out line of running text: its page (0-based), its block (tag, n-th of that tag in the document)
+    and the text of its last and first text boxes."""
+
+    page: int
+    block: tuple[str, int]
+    last: str
+    first: str
+
+
+def line_ends(pages, root=None) -> list[LineEnd]:
+    """The lines of the main flow of WeasyPrint page boxes, in order (running heads, folios and footnotes are
+    not in the main flow). `root` is the parsed document, to number the blocks the lines belong to."""
+    from weasyprint.formatting_structure import boxes
+
+    ordinals: dict[int, tuple[str, int]] = {}
+    if root is not None:
+        counts: dict[str, int] = {}
+        for element in root.iter():
+            if isinstance(element.tag, str):
+                tag = element.tag.rsplit("}", 1)[-1]
+                ordinals[id(element)] = (tag, counts.get(tag, 0))
+                counts[tag] = counts.get(tag, 0) + 1
+    out: list[LineEnd] = []
+
+    def walk(box, number: int) -> None:
+        for child in getattr(box, "children", ()):
+            if isinstance(child, boxes.LineBox):
+                texts = [b.text for b in child.descendants() if isinstance(b, boxes.TextBox) and b.text.strip()]
+                if texts:
+                    block = ordinals.get(id(box.element), ("", -1))
+                    out.append(LineEnd(number, block, texts[-1].rstrip(), texts[0].lstrip()))
+            elif isinstance(child, boxes.ParentBox):
+                walk(child, number)
+
+    for number, page in enumerate(pages):
+        walk(page.children[0], number)
+    return out
+
+
+def _hyphenated(line: LineEnd) -> bool:
+    return line.last.endswith(HYPHENS) and len(line.last) > 1 and not line.last.endswith(" -")
+
+
+def line_stats(lines: list[LineEnd]) -> dict:
+    """Hyphenated lines, longest run of them and hyphens on a page's last line (a page turn), as laid out."""
+    longest = run = turns = hyphenated = 0
+    for i, line in enumerate(lines):
+        if _hyphenated(line):
+            hyphenated += 1
+            run += 1
+            longest = max(longest, run)
+            turns += i + 1 < len(lines) and lines[i + 1].page != line.page
+        else:
+            run = 0
+    return {"lines": len(lines), "hyphenated": hyphenated, "max_run": longest, "page_turns": turns}
+
+
+_WORD_START = re.compile(r"^\w+")
+_WORD_END = re.compile(r"(\w+)" + AUTO_HYPHEN + "$")
+
+
+def _split_word(line: LineEnd, following: LineEnd) -> str | None:
+    """The word WeasyPrint split at the end of `line` (None for a hyphen of the text itself)."""
+    head, tail = _WORD_END.search(line.last), _WORD_START.match(following.first)
+    return head[1] + tail[0] if head and tail else None
+
+
+class Split(NamedTuple):
+    """A word to keep whole in one block: (tag, n-th element of that tag, word)."""
+
+    tag: str
+    ordinal: int
+    word: str
+
+
+def offending_words(lines: list[LineEnd]) -> set[Split]:
+    """Words to keep whole: the split word of each third hyphenated line in a row, and of a line that ends a
+    page with a split word. Hyphens of the text itself ("well-/known") cannot be moved and are not named."""
+    words: set[Split] = set()
+    run = 0
+    for i, line in enumerate(lines[:-1]):
+        if not _hyphenated(line):
+            run = 0
+            continue
+        run += 1
+        following = lines[i + 1]
+        if run > MAX_RUN or following.page != line.page:
+            word = _split_word(line, following)
+            if word and line.block[1] >= 0:
+                words.add(Split(line.block[0], line.block[1], word))
+                run = 0  # this line will end whole
+    return words
+
+
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*>")
+
+
+def protect(html: str, splits: set[Split]) -> str:
+    """`html` with each split word kept whole (a `nohy` span) at its first occurrence in the text of the
+    block it was split in: the n-th element of that tag, counted in document order as the parser does."""
+    if not splits:
+        return html
+    wanted: dict[tuple[str, int], set[str]] = {}
+    for split in splits:
+        wanted.setdefault((split.tag, split.ordinal), set()).add(split.word)
+    counts: dict[str, int] = {}
+    open_blocks: list[set[str]] = []  # words still to find, for each wanted block entered
+    out: list[str] = []
+    position = 0
+    for tag in _TAG.finditer(html):
+        out.append(_protect_text(html[position:tag.start()], open_blocks))
+        position = tag.end()
+        out.append(tag[0])
+        if not tag[1] and not tag[0].endswith("/>"):
+            name = tag[2].lower()
+            ordinal = counts.get(name, 0)
+            counts[name] = ordinal + 1
+            if (name, ordinal) in wanted:
+                open_blocks.append(set(wanted[(name, ordinal)]))
+    out.append(_protect_text(html[position:], open_blocks))
+    return "".join(out)
+
+
+def _protect_text(text: str, open_blocks: list[set[str]]) -> str:
+    for words in open_blocks:
+        for word in list(words):
+            found = re.search(r"(?<![\w\u00ad])" + re.escape(word) + r"(?!\w)", text)
+            if found:
+                text = f'{text[:found.start()]}<span class="nohy">{word}</span>{text[found.end():]}'
+                words.discard(word)
+    open_blocks[:] = [words for words in open_blocks if words]
+    return text

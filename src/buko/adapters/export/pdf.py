@@ -3,27 +3,25 @@ from __future__ import annotations
 
 import base64
 import copy
+import logging
 import xml.etree.ElementTree as ET
 
+import os
+
 import pydyf
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 from buko.adapters.export.hyphenation import breakable, keep_last_words
 from buko.adapters.export.markup import (bind_short_words, escape, label, markdown_to_xhtml, parse_fragment,
                                          typeset_manuscript)
 from buko.adapters.export.pdf_artifacts import mark_page_furniture
+from buko.adapters.export.pdf_pages import DataOnlyFetcher, lay_out
 from buko.adapters.export.pdf_style import TRIMS, stylesheet
 from buko.adapters.export.report import warn_missing_glyphs
 from buko.application.ports import Exporter
 from buko.domain.books.manuscript import Manuscript, ManuscriptChapter, shorten
 
 
-class _DataOnlyFetcher(URLFetcher):
-    """Resolves data: URIs; every other URL (http, file, ...) is refused."""
-
-    def __init__(self) -> None:
-        super().__init__(allowed_protocols={"data"}, allow_redirects=False)
+_DataOnlyFetcher = DataOnlyFetcher  # the name tests and the print cover import
 
 
 def footnotes_in_place(xhtml: str) -> str:
@@ -96,31 +94,61 @@ def _cached_page_references(pdf: pydyf.PDF) -> tuple[bytes, ...]:
 pydyf.PDF.page_references = property(_cached_page_references)
 
 
+def pdf_processes() -> int:
+    """BUKO_PDF_PROCESSES (1 = one process, no merging), else the CPU count; at most 8."""
+    raw = os.environ.get("BUKO_PDF_PROCESSES", "").strip()
+    if raw:
+        try:
+            if int(raw) >= 1:
+                return min(int(raw), 8)
+        except ValueError:
+            pass
+        logging.getLogger(__name__).warning("BUKO_PDF_PROCESSES=%r is not a whole number >= 1: ignored", raw)
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
 class WeasyPrintExporter(Exporter):
     """A tagged PDF/UA book at the manuscript's trim size: cover, title, copyright, contents, chapters.
 
     `print_ready` makes the printer's interior instead of the reading copy: no cover page, and with `bleed`
     3 mm of bleed and crop marks. `variant` is WeasyPrint's PDF variant (None for a plain tagged PDF).
+    `processes` > 1 lays chapters out in that many processes and merges them (pdf_parallel.py); the default
+    is BUKO_PDF_PROCESSES, else the machine's CPU count.
     """
 
     format = "pdf"
     extension = "pdf"
     media_type = "application/pdf"
-    version = "3"
+    version = "4"
 
     def __init__(self, page_size: str | None = None, *, print_ready: bool = False, bleed: bool = False,
-                 variant: str | None = "pdf/ua-1"):
+                 variant: str | None = "pdf/ua-1", processes: int | None = None):
         if page_size is not None and page_size not in TRIMS:
             raise ValueError(f"page size must be one of {sorted(TRIMS)}")
         self.page_size, self.print_ready, self.bleed, self.variant = page_size, print_ready, bleed, variant
+        self.processes = processes if processes is not None else pdf_processes()
+        self.last_report: dict = {}  # how the last render went (processes, relayouts, hyphenation), for bench/
         if print_ready:
             self.version = f"{self.version}-print{'-bleed' if bleed else ''}"
 
     def render(self, manuscript: Manuscript, cover_png: bytes) -> bytes:
         m = typeset_manuscript(manuscript)
         warn_missing_glyphs(m, self.format)
-        html = HTML(string=self.html(m, cover_png), url_fetcher=_DataOnlyFetcher())
-        document = html.render(pdf_tags=True, pdf_variant=self.variant)
+        processes = min(self.processes, len(m.chapters))
+        if processes > 1:
+            from buko.adapters.export.pdf_parallel import WorkerFailed, render_in_parts
+
+            try:
+                return render_in_parts(self, m, cover_png, processes)
+            except WorkerFailed as failure:
+                logging.getLogger(__name__).warning("PDF in parts failed (%s); rendering in one process", failure)
+        laid = lay_out(self.html(m, cover_png), self.variant)
+        self.last_report = {"processes": 1, "parts": 1, "relaid": int(laid.passes > 1),
+                            "protected": sorted(w.word for w in laid.protected), **laid.stats}
+        return self.write(laid.document, m)
+
+    def write(self, document, m: Manuscript) -> bytes:
+        """PDF bytes of a laid-out document, running heads and folios drawn as artifacts."""
         mark_page_furniture(document)
         return document.write_pdf(pdf_tags=True, pdf_variant=self.variant, pdf_identifier=m.book_id.encode(),
                                   custom_metadata=False)
@@ -129,16 +157,14 @@ class WeasyPrintExporter(Exporter):
         return self.page_size or (manuscript.trim_size if manuscript.trim_size in TRIMS else "A5")
 
     def html(self, manuscript: Manuscript, cover_png: bytes) -> str:
-        m, e = typeset_manuscript(manuscript), escape
-        toc = "".join(
-            f'<li><span class="toc-number">{c.number}</span><a href="#chapter-{c.number}">{e(breakable(c.title))}</a></li>'
-            for c in m.chapters
-        )
-        subtitle = f'<p class="subtitle">{_display_title(m.subtitle)}</p>' if m.subtitle else ""
-        alt = f"{label(m.language, 'cover')}: {m.title}" + (f". {m.subtitle}" if m.subtitle else "") + f". {m.author}"
-        cover = "" if self.print_ready else (
-            f'<section class="cover"><img src="data:image/png;base64,{base64.b64encode(cover_png).decode()}" '
-            f'alt="{e(alt)}"/></section>')
+        """The whole book as one HTML document (its table of contents numbered by WeasyPrint)."""
+        m = typeset_manuscript(manuscript)
+        return (self.head(m) + self.front(m, cover_png) + "".join(self._chapter(m, c) for c in m.chapters)
+                + "</body></html>")
+
+    def head(self, m: Manuscript) -> str:
+        """The document up to `<body>`: language, metadata and the stylesheet."""
+        e = escape
         return (
             f'<!DOCTYPE html><html lang="{e(m.language)}"><head><meta charset="utf-8"/>'
             f"<title>{e(m.title)}</title><meta name=\"author\" content=\"{e(m.author)}\"/>"
@@ -148,22 +174,48 @@ class WeasyPrintExporter(Exporter):
             f'<meta name="dcterms.modified" content="{m.year:04d}-01-01"/>'
             f'<meta name="generator" content="Buko"/>'
             f"<style>{stylesheet(self.trim(m), self.print_ready and self.bleed)}</style></head><body>"
+        )
+
+    def front(self, m: Manuscript, cover_png: bytes, pages: dict[int, str] | None = None) -> str:
+        """Cover, title page, copyright and contents. Without `pages` the contents' numbers are WeasyPrint's
+        (target-counter, the chapters in the same document); with `pages` (chapter number -> printed number)
+        they are those literals and each entry links to the anchor its chapter has in the merged book."""
+        e = escape
+        if pages is None:
+            entries = (f'<a href="#chapter-{c.number}">' for c in m.chapters)
+        else:
+            entries = (f'<a href="#chapter-{c.number}" id="chapter-{c.number}" data-page="{pages[c.number]}">'
+                       for c in m.chapters)
+        toc = "".join(
+            f'<li><span class="toc-number">{c.number}</span>{link}{e(breakable(c.title))}</a></li>'
+            for c, link in zip(m.chapters, entries)
+        )
+        subtitle = f'<p class="subtitle">{_display_title(m.subtitle)}</p>' if m.subtitle else ""
+        alt = f"{label(m.language, 'cover')}: {m.title}" + (f". {m.subtitle}" if m.subtitle else "") + f". {m.author}"
+        cover = "" if self.print_ready else (
+            f'<section class="cover"><img src="data:image/png;base64,{base64.b64encode(cover_png).decode()}" '
+            f'alt="{e(alt)}"/></section>')
+        return (
             f'{cover}<section class="title-page" style="string-set: book &quot;{e(_css_string(m.running_title))}&quot;">'
             f'<p class="book-title" data-title="{e(m.title)}">{_display_title(m.title)}</p>{subtitle}'
             f'<p class="author">{e(m.author)}</p></section>'
             f'<section class="copyright"><p>{e(m.title)}</p><p>© {m.year} {e(m.author)}</p>'
             f'<p class="credit">{e(m.credit)}</p></section>'
             f'<nav class="toc"><h2>{e(label(m.language, "contents"))}</h2><ol>{toc}</ol></nav>'
-            f"{''.join(self._chapter(m, c) for c in m.chapters)}</body></html>"
         )
 
+    def part(self, m: Manuscript, c: ManuscriptChapter) -> str:
+        """One chapter as a document of its own, carrying the book's running head (pdf_parallel.py)."""
+        return self.head(m) + self._chapter(m, c, sets_book=True) + "</body></html>"
+
     @staticmethod
-    def _chapter(m: Manuscript, c: ManuscriptChapter) -> str:
+    def _chapter(m: Manuscript, c: ManuscriptChapter, sets_book: bool = False) -> str:
         body = markdown_to_xhtml(c.markdown, language=m.language, doc_id=f"c{c.number}", title=c.title)
         body = keep_last_words(footnotes_in_place(body))
         running = escape(_css_string(shorten(c.title)))
+        book = (f' style="string-set: book &quot;{escape(_css_string(m.running_title))}&quot;"' if sets_book else "")
         return (
-            f'<section class="chapter" id="chapter-{c.number}">'
+            f'<section class="chapter" id="chapter-{c.number}"{book}>'
             f'<p class="chapter-number">{escape(label(m.language, "chapter"))} {c.number}</p>'
             f'<h1 style="string-set: chapter &quot;{running}&quot;" data-title="{escape(c.title)}">'
             f"{_display_title(c.title)}</h1>{body}</section>"

@@ -90,6 +90,7 @@ p, li, td, th { %(hyphens)s }
 .toc .toc-number { display: inline-block; width: 2.2em; text-indent: 0; color: #555; font: 0.85em %(sans)s; }
 .toc a { color: inherit; text-decoration: none; }
 .toc a::after { content: leader(". ") target-counter(attr(href), page); font-variant-numeric: lining-nums tabular-nums; }
+.toc a[data-page]::after { content: leader(". ") attr(data-page); }
 .chapter { break-before: right; padding-top: %(opener).2fpt; counter-reset: footnote; }
 .chapter-number { font: 0.75em %(sans)s; line-height: %(lh)spt; text-align: center; letter-spacing: 0.25em;
   text-transform: uppercase; margin: 0 0 %(lh)spt; text-indent: 0; color: #555; }

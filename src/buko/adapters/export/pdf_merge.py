@@ -1,0 +1,134 @@
+"""Merges tagged WeasyPrint PDFs (front matter, then one per chapter) into one tagged book with pikepdf.
+
+The front matter's PDF is the base: it keeps its catalog (language, XMP metadata with PDF/UA identification,
+viewer preferences, mark info), its document info and its identifier. From each chapter's PDF this module
+takes its pages (a blank verso first where the chapter would otherwise start on a verso), the children of its
+/Document structure element (re-parented under the base's one: one structure tree), its parent-tree entries
+with their keys shifted past the ones already used (pages' /StructParents and annotations' /StructParent
+shifted alike), its named destinations (the contents' links /Dest (chapter-N) resolve to the chapter's own
+anchor) and its bookmarks. pikepdf copies every object of a source once, so pages, structure elements,
+annotations and destinations keep pointing at each other.
+"""
+from __future__ import annotations
+
+import io
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, String
+
+
+def _nums(tree: pikepdf.Object) -> list[tuple[int, pikepdf.Object]]:
+    """(key, value) pairs of a number tree (flat /Nums or with /Kids)."""
+    pairs = []
+    if "/Nums" in tree:
+        nums = tree.Nums
+        pairs += [(int(nums[i]), nums[i + 1]) for i in range(0, len(nums), 2)]
+    for kid in tree.get("/Kids", ()):
+        pairs += _nums(kid)
+    return pairs
+
+
+def _names(tree: pikepdf.Object | None) -> list[tuple[str, pikepdf.Object]]:
+    """(name, value) pairs of a name tree (flat /Names or with /Kids)."""
+    if tree is None:
+        return []
+    pairs = []
+    if "/Names" in tree:
+        names = tree.Names
+        pairs += [(str(names[i]), names[i + 1]) for i in range(0, len(names), 2)]
+    for kid in tree.get("/Kids", ()):
+        pairs += _names(kid)
+    return pairs
+
+
+def _dests(pdf: pikepdf.Pdf) -> pikepdf.Object | None:
+    names = pdf.Root.get("/Names")
+    return names.get("/Dests") if names is not None else None
+
+
+def _bookmarks(pdf: pikepdf.Pdf) -> list[tuple[str, pikepdf.Object]]:
+    """Top-level bookmarks (title, destination array); Buko's books have one level."""
+    out = []
+    outlines = pdf.Root.get("/Outlines")
+    item = outlines.get("/First") if outlines is not None else None
+    while item is not None:
+        out.append((str(item.Title), item.Dest))
+        item = item.get("/Next")
+    return out
+
+
+def _copy(out: pikepdf.Pdf, obj: pikepdf.Object) -> pikepdf.Object:
+    """`obj` of another PDF in `out`: indirect objects through pikepdf's per-source map, direct ones rebuilt."""
+    if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+        return out.copy_foreign(obj)
+    if isinstance(obj, pikepdf.Array):
+        return Array([_copy(out, item) for item in obj])
+    if isinstance(obj, pikepdf.Dictionary):
+        return Dictionary({key: _copy(out, value) for key, value in obj.items()})
+    return obj
+
+
+def _blank_like(pdf: pikepdf.Pdf, page: pikepdf.Page) -> pikepdf.Object:
+    blank = Dictionary(Type=Name.Page, Resources=Dictionary(), Contents=pdf.make_stream(b""))
+    for box in ("/MediaBox", "/TrimBox", "/BleedBox"):
+        if box in page.obj:
+            blank[box] = Array([float(v) for v in page.obj[box]])
+    return pdf.make_indirect(blank)
+
+
+def merge(front: bytes, chapters: list[bytes], starts: list[int]) -> bytes:
+    """One PDF: `front`, then each chapter's PDF starting on page `starts[i]` (1-based; blank pages fill)."""
+    out = pikepdf.open(io.BytesIO(front))
+    tree = out.Root.StructTreeRoot
+    document = tree.K[0]
+    parent_nums = _nums(tree.ParentTree)
+    next_key = max((key for key, _ in parent_nums), default=-1) + 1
+    names = dict(_names(_dests(out)))
+    bookmarks = _bookmarks(out)
+    sources = []
+    for data, start in zip(chapters, starts):
+        src = pikepdf.open(io.BytesIO(data))
+        sources.append(src)  # open until the merged file is saved
+        while len(out.pages) + 1 < start:
+            out.pages.append(pikepdf.Page(_blank_like(out, out.pages[-1])))
+        if len(out.pages) + 1 != start:
+            raise ValueError(f"a chapter would start on page {len(out.pages) + 1}, not {start}")
+        shift = next_key
+        src_tree = src.Root.StructTreeRoot
+        entries = _nums(src_tree.ParentTree)
+        for page in src.pages:
+            if "/StructParents" in page.obj:
+                page.obj.StructParents = int(page.obj.StructParents) + shift
+            for annotation in page.obj.get("/Annots", ()):
+                if "/StructParent" in annotation:
+                    annotation.StructParent = int(annotation.StructParent) + shift
+        kids = list(src_tree.K[0].K)
+        for kid in kids:
+            del kid["/P"]  # re-parented below; copying it would drag the source's whole tree along
+        out.pages.extend(src.pages)
+        for kid in kids:
+            copied = out.copy_foreign(kid)
+            copied.P = document
+            document.K.append(copied)
+        for key, value in entries:
+            parent_nums.append((key + shift, _copy(out, value)))
+        next_key = shift + max((key for key, _ in entries), default=-1) + 1
+        for name, destination in _names(_dests(src)):
+            names[name] = _copy(out, destination)
+        bookmarks += [(title, _copy(out, destination)) for title, destination in _bookmarks(src)]
+    tree.ParentTree = out.make_indirect(Dictionary(Nums=Array([x for key, value in sorted(parent_nums, key=lambda p: p[0])
+                                                               for x in (key, value)])))
+    tree.ParentTreeNextKey = next_key
+    if names:
+        if "/Names" not in out.Root:
+            out.Root.Names = Dictionary()
+        out.Root.Names.Dests = out.make_indirect(Dictionary(
+            Names=Array([x for name in sorted(names) for x in (String(name), names[name])])))
+    with out.open_outline() as outline:
+        outline.root.clear()
+        outline.root.extend(pikepdf.OutlineItem(title, destination) for title, destination in bookmarks)
+    buffer = io.BytesIO()
+    out.save(buffer, deterministic_id=True, fix_metadata_version=False)
+    for src in sources:
+        src.close()
+    return buffer.getvalue()

@@ -1,0 +1,122 @@
+"""A look at the laid-out pages before WeasyPrint draws their running heads and folios.
+
+WeasyPrint lays out all the content of a document first, then makes the margin boxes (running heads, folios)
+page by page. Two small wrappers, active only while a `LayoutJob` is set for the current thread, use that
+moment to:
+
+- check the hyphenation limits on the laid-out lines (`hyphenation.offending_words`); a violation aborts the
+  layout with `Relayout`, so the caller protects those words and lays the document out again;
+- hand the page count to the caller (`on_laid_out`), which answers with the number of pages that come before
+  this document in the book: the folios are drawn from there. This is how chapters laid out in separate
+  processes get the folios of the whole book (pdf_parallel.py).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from weasyprint import HTML
+from weasyprint import layout as wp_layout
+from weasyprint.urls import URLFetcher
+
+from buko.adapters.export import hyphenation
+
+MAX_PASSES = 3  # one layout, then at most two more with the offending words kept whole
+
+
+class Relayout(Exception):
+    """The laid-out lines break a hyphenation limit: these words must stay whole."""
+
+    def __init__(self, words: set[hyphenation.Split]):
+        super().__init__(", ".join(sorted(w.word for w in words)))
+        self.words = words
+
+
+@dataclass
+class LayoutJob:
+    check_hyphens: bool = True
+    on_laid_out: Callable[[int], int] | None = None
+    offset: int = 0
+    pages: int = 0
+    stats: dict = field(default_factory=dict)
+
+    def laid_out(self, pages: list, root=None) -> None:
+        lines = hyphenation.line_ends(pages, root)
+        self.stats = hyphenation.line_stats(lines)
+        if self.check_hyphens:
+            words = hyphenation.offending_words(lines)
+            if words:
+                raise Relayout(words)
+        self.pages = len(pages)
+        if self.on_laid_out is not None:
+            self.offset = self.on_laid_out(len(pages))
+
+
+_JOB: ContextVar[LayoutJob | None] = ContextVar("buko_layout_job", default=None)
+_make_all_pages = wp_layout.make_all_pages
+_make_margin_boxes = wp_layout.make_margin_boxes
+
+
+def _all_pages(context, root_box, html, pages):
+    made = []
+    for page in _make_all_pages(context, root_box, html, pages):
+        made.append(page)
+        yield page
+    context._buko_pages = made  # the last pass is the final layout
+    context._buko_root = html.etree_element
+
+
+def _margin_boxes(context, page, state):
+    job = _JOB.get()
+    if job is not None:
+        if not getattr(context, "_buko_checked", False):
+            context._buko_checked = True
+            job.laid_out(context._buko_pages, context._buko_root)
+        if job.offset:
+            quote_depth, counter_values, counter_scopes, page_groups = state
+            counter_values = dict(counter_values)
+            counter_values["page"] = [counter_values["page"][-1] + job.offset]
+            state = (quote_depth, counter_values, counter_scopes, page_groups)
+    return _make_margin_boxes(context, page, state)
+
+
+wp_layout.make_all_pages = _all_pages
+wp_layout.make_margin_boxes = _margin_boxes
+
+
+class DataOnlyFetcher(URLFetcher):
+    """Resolves data: URIs; every other URL (http, file, ...) is refused."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols={"data"}, allow_redirects=False)
+
+
+@dataclass
+class Laid:
+    """A laid-out document, the HTML it came from (with any words protected) and what its layout cost."""
+
+    document: object
+    html: str
+    passes: int
+    protected: set[hyphenation.Split]
+    stats: dict
+
+
+def lay_out(html: str, variant: str | None, on_laid_out: Callable[[int], int] | None = None,
+            check_hyphens: bool = True) -> Laid:
+    """Lays `html` out, again with the offending words kept whole while a hyphenation limit is broken (at most
+    MAX_PASSES layouts; the last one is kept as it is)."""
+    protected: set[hyphenation.Split] = set()
+    for attempt in range(1, MAX_PASSES + 1):
+        job = LayoutJob(check_hyphens=check_hyphens and attempt < MAX_PASSES, on_laid_out=on_laid_out)
+        token = _JOB.set(job)
+        try:
+            document = HTML(string=html, url_fetcher=DataOnlyFetcher()).render(pdf_tags=True, pdf_variant=variant)
+            return Laid(document, html, attempt, protected, job.stats)
+        except Relayout as relayout:
+            protected |= relayout.words
+            html = hyphenation.protect(html, relayout.words)
+        finally:
+            _JOB.reset(token)
+    raise AssertionError("unreachable: the last pass never checks")

@@ -1,0 +1,128 @@
+"""The PDF laid out in parallel processes and merged (pdf_parallel.py, pdf_merge.py) is the same book as the one
+laid out in one process: same pages and text, contents numbers = the pages the chapters start on, continuous
+folios, links that land on the chapters, one structure tree, embedded fonts."""
+from __future__ import annotations
+
+import re
+
+import pikepdf
+import pytest
+
+from buko.adapters.export.cover import PillowCoverRenderer
+from buko.adapters.export.pdf import WeasyPrintExporter, pdf_processes
+from tests.fixtures.export_checks import flat, layout_lines, page_text, pdf_info, run, toc_pages
+from tests.fixtures.spanish_book import spanish_book
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    """The same 7-chapter book (odd and even chapter lengths, so some chapters need a blank verso before the
+    next one) rendered in one process and in two."""
+    folder = tmp_path_factory.mktemp("parts")
+    book = spanish_book(words_per_chapter=700, chapters=7)
+    cover = PillowCoverRenderer().render(book)
+    out = {}
+    for processes in (1, 2):
+        exporter = WeasyPrintExporter(processes=processes)
+        out[processes] = folder / f"book-{processes}.pdf"
+        out[processes].write_bytes(exporter.render(book, cover))
+        assert exporter.last_report["processes"] == processes
+    return book, out
+
+
+def test_merged_pdf_has_the_same_pages_and_text_as_one_laid_out_in_one_process(both):
+    _, pdfs = both
+    pages = int(pdf_info(pdfs[1])["Pages"])
+    assert pages == int(pdf_info(pdfs[2])["Pages"]) and pages > 20
+    for page in range(1, pages + 1):
+        assert flat(page_text(pdfs[1], page)) == flat(page_text(pdfs[2], page)), page
+
+
+def test_contents_numbers_are_the_pages_the_chapters_open_on_and_folios_run_on(both):
+    book, pdfs = both
+    pdf = pdfs[2]
+    claimed = toc_pages(pdf, [c.title for c in book.chapters], "Índice")
+    assert list(claimed) == [c.title for c in book.chapters]
+    blanks = 0
+    for chapter in book.chapters:
+        page = claimed[chapter.title]
+        assert page % 2 == 1 and flat(page_text(pdf, page)).upper().startswith(f"CAPÍTULO {chapter.number}")
+        if not flat(page_text(pdf, page - 1)):
+            blanks += 1
+    assert blanks >= 1  # at least one chapter needed a blank verso before it
+    lines = layout_lines(pdf)
+    first = claimed[book.chapters[0].title]
+    folios = {}
+    for ln in sorted(lines, key=lambda ln: ln["y1"]):  # the lowest line of each page
+        if ln["page"] >= first:
+            folios[ln["page"]] = ln["text"]
+    body_pages = {ln["page"] for ln in lines if ln["page"] >= first}
+    assert body_pages and all(folios.get(page) == str(page) for page in body_pages), folios
+
+
+def test_contents_links_land_on_the_chapter_openers(both):
+    book, pdfs = both
+    claimed = toc_pages(pdfs[2], [c.title for c in book.chapters], "Índice")
+    with pikepdf.open(pdfs[2]) as pdf:
+        index = {page.objgen: number for number, page in enumerate(pdf.pages, start=1)}
+        names = pdf.Root.Names.Dests.Names
+        dests = {str(names[i]): names[i + 1] for i in range(0, len(names), 2)}
+        landed = {}
+        for page in pdf.pages:
+            for annotation in page.obj.get("/Annots", ()):
+                target = annotation.get("/Dest")
+                if annotation.get("/Subtype") == "/Link" and target is not None and str(target).startswith("chapter-"):
+                    landed[str(target)] = index[dests[str(target)][0].objgen]
+    assert landed == {f"chapter-{c.number}": claimed[c.title] for c in book.chapters}
+
+
+def test_one_structure_tree_covers_every_page_with_unique_keys(both):
+    _, pdfs = both
+    with pikepdf.open(pdfs[2]) as pdf:
+        tree = pdf.Root.StructTreeRoot
+        assert len(tree.K) == 1 and tree.K[0].S == "/Document"
+        document = tree.K[0]
+        assert all(kid.P.objgen == document.objgen for kid in document.K)
+        nums = tree.ParentTree.Nums
+        keys = [int(nums[i]) for i in range(0, len(nums), 2)]
+        assert len(keys) == len(set(keys)) and int(tree.ParentTreeNextKey) > max(keys)
+        mapped = dict(zip(keys, (nums[i + 1] for i in range(0, len(nums), 2))))
+        for page in pdf.pages:
+            contents = page.obj.get("/Contents")
+            data = contents.read_bytes() if contents is not None else b""
+            mcids = set(map(int, re.findall(rb"/MCID (\d+)", data)))
+            if mcids:
+                entries = mapped[int(page.obj.StructParents)]
+                assert len(entries) == max(mcids) + 1
+                for element in entries:  # each marked content item's element is in the one tree
+                    while element.get("/S") != "/Document":
+                        element = element.P
+                    assert element.objgen == document.objgen
+        sections = sum(1 for kid in document.K if kid.S == "/Sect")
+        assert sections >= 7 + 2  # the front matter's sections and one per chapter
+        assert pdf.Root.MarkInfo.Marked is True and str(pdf.Root.Lang) == "es"
+    info = pdf_info(pdfs[2])
+    assert info["Tagged"] == "yes"
+    fonts = run("pdffonts", str(pdfs[2])).stdout.splitlines()[2:]
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts)
+
+
+def test_bookmarks_point_at_their_pages(both):
+    book, pdfs = both
+    claimed = toc_pages(pdfs[2], [c.title for c in book.chapters], "Índice")
+    with pikepdf.open(pdfs[2]) as pdf:
+        index = {page.objgen: number for number, page in enumerate(pdf.pages, start=1)}
+        with pdf.open_outline() as outline:
+            marks = {item.title: index[item.destination[0].objgen] for item in outline.root}
+    assert [marks[c.title] for c in book.chapters] == [claimed[c.title] for c in book.chapters]
+    contents = next(n for n in range(1, 12) if flat(page_text(pdfs[2], n)).startswith("Índice"))
+    assert marks["Índice"] == contents and marks[book.title] == 3  # the title page follows the cover and its verso
+
+
+def test_pdf_processes_setting(monkeypatch, caplog):
+    monkeypatch.setenv("BUKO_PDF_PROCESSES", "1")
+    assert pdf_processes() == 1 and WeasyPrintExporter().processes == 1
+    monkeypatch.setenv("BUKO_PDF_PROCESSES", "64")
+    assert pdf_processes() == 8
+    monkeypatch.setenv("BUKO_PDF_PROCESSES", "two")
+    assert pdf_processes() >= 1 and "BUKO_PDF_PROCESSES" in caplog.text
