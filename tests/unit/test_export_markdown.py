@@ -42,3 +42,12 @@ def test_raw_html_from_the_model_is_escaped_outside_code():
     text = chapter_markdown(chapter)
     assert "<script>" not in text and "&lt;script>" in text and "3 < 4" in text
     assert "<b>code</b>" in text
+
+
+def test_inline_code_that_crosses_a_line_end_stays_literal():
+    source = "Use `<b>\nbold</b>` and ``a ` <i> `` here, then <u>raw</u>.\n\n> quoted `<q\n> x>` too"
+    out = chapter_markdown(ManuscriptChapter(1, "Uno", source))
+    html = MarkdownIt("commonmark").render(out)
+    assert "<code>&lt;b&gt; bold&lt;/b&gt;</code>" in html and "<code>a ` &lt;i&gt; </code>" in html
+    assert "<code>&lt;q x&gt;</code>" in html
+    assert "&lt;u&gt;raw&lt;/u&gt;" in html and "&amp;lt;" not in html  # raw HTML escaped once, code untouched

@@ -13,7 +13,8 @@ from buko.domain.books.manuscript import Manuscript, ManuscriptChapter
 
 _FOOTNOTE_LABEL = re.compile(r"\[\^([^\]\s]+)\]")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
-_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
+# A code span: a run of backticks to the next run of the same length, across line ends but not a blank line.
+_CODE_SPAN = re.compile(r"(`+)(?!`)(?:(?!\n[ \t>]*\n)[\s\S])*?(?<!`)\1(?!`)")
 _parser = MarkdownIt("commonmark").use(footnote_plugin)
 
 
@@ -39,15 +40,25 @@ def chapter_markdown(chapter: ManuscriptChapter) -> str:
             replace[start] = f"{'#' * int(token.tag[1])} {kept[i + 1].content}"
             skip.update(range(start + 1, end))
     fenced = {n for t in tokens if t.type in ("fence", "code_block") and t.map for n in range(*t.map)}
-    out = []
+    out: list[str] = []
+    prose: list[str] = []  # lines outside code blocks, changed together: a code span may cross a line end
+
+    def flush() -> None:
+        if prose:
+            out.append(_outside_code("\n".join(prose), lambda text: _TAG_START.sub("&lt;", _FOOTNOTE_LABEL.sub(
+                lambda m: f"[^c{chapter.number}-{m[1]}]", text))))  # model text is never raw HTML
+            prose.clear()
+
     for n, line in enumerate(lines):
         if n in skip:
             continue
         line = replace.get(n, line)
-        if n not in fenced:
-            line = _outside_code(line, lambda text: _TAG_START.sub("&lt;", _FOOTNOTE_LABEL.sub(
-                lambda m: f"[^c{chapter.number}-{m[1]}]", text)))  # model text is never raw HTML
-        out.append(line)
+        if n in fenced:
+            flush()
+            out.append(line)
+        else:
+            prose.append(line)
+    flush()
     return "\n".join(out).strip("\n")
 
 
@@ -57,7 +68,7 @@ class MarkdownExporter(Exporter):
     format = "md"
     extension = "md"
     media_type = "text/markdown; charset=utf-8"
-    version = "2"
+    version = "3"
 
     def render(self, manuscript: Manuscript, cover_png: bytes) -> bytes:
         m = manuscript.printable()
@@ -73,13 +84,13 @@ class MarkdownExporter(Exporter):
         return ("\n\n".join(parts) + "\n").encode("utf-8")
 
 
-def _outside_code(line: str, change) -> str:
-    """`change` applied to the line except inside inline code spans, which are literal in Markdown."""
+def _outside_code(text: str, change) -> str:
+    """`change` applied to the text except inside inline code spans, which are literal in Markdown."""
     out, last = [], 0
-    for span in _CODE_SPAN.finditer(line):
-        out += [change(line[last:span.start()]), span[0]]
+    for span in _CODE_SPAN.finditer(text):
+        out += [change(text[last:span.start()]), span[0]]
         last = span.end()
-    return "".join([*out, change(line[last:])])
+    return "".join([*out, change(text[last:])])
 
 
 def _escape_heading(title: str) -> str:
