@@ -21,12 +21,19 @@ from buko.entrypoints.http.pages.web import container, form, login_required, ren
 bp = Blueprint("billing_pages", __name__)
 INTERVALS = ("month", "year")
 GATEWAY_NAMES = {"paypal": "PayPal", "mercadopago": "MercadoPago", "manual": lazy("Set by an administrator")}
-STATUS_TEXT = {
-    "pending": (lazy("Waiting for payment"), lazy("The gateway has not confirmed the payment yet. This usually takes a few seconds.")),
+STATUS_TEXT = {  # a subscription's status: its name, and what it means for the author
+    "pending": (lazy("Waiting for payment"),
+                lazy("The gateway has not confirmed the payment yet. This usually takes a few seconds.")),
     "active": (lazy("Active"), lazy("Your plan renews automatically at the end of each period.")),
-    "past_due": (lazy("Payment failed"), lazy("The last payment did not go through. The gateway will try again; update your payment method there. You keep your plan during the grace period.")),
-    "cancelled": (lazy("Cancelled"), lazy("Nothing more will be charged. You keep the plan until the end of the period you paid for; then your account returns to the Free plan.")),
-    "expired": (lazy("Expired"), lazy("The subscription ended and your account is back on the Free plan. You can subscribe again at any time.")),
+    "past_due": (lazy("Payment failed"),
+                 lazy("The last payment did not go through. The gateway will try again; update your payment "
+                      "method there. You keep your plan during the grace period.")),
+    "cancelled": (lazy("Cancelled"),
+                  lazy("Nothing more will be charged. You keep the plan until the end of the period you paid for; "
+                       "then your account returns to the Free plan.")),
+    "expired": (lazy("Expired"),
+                lazy("The subscription ended and your account is back on the Free plan. You can subscribe again "
+                     "at any time.")),
 }
 
 
