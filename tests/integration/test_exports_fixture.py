@@ -151,6 +151,23 @@ def test_docx_headings_toc_sections_and_styles_not_direct_formatting(files):
     assert "PAGE" in document.sections[4].footer._element.xml
 
 
+def test_docx_notes_are_word_footnotes_and_dates_are_the_books(files):
+    from datetime import datetime
+
+    book = spanish_book()
+    with zipfile.ZipFile(files["docx"]) as z:
+        body, notes = z.read("word/document.xml").decode(), z.read("word/footnotes.xml").decode()
+        relations = z.read("word/_rels/document.xml.rels").decode()
+        stamps = {info.date_time[:3] for info in z.infolist()}
+    assert body.count("<w:footnoteReference ") == 1 and 'w:id="1"' in notes
+    assert "Archivo del puerto de Cádiz" in notes and "Archivo del puerto de Cádiz" not in body
+    assert "relationships/footnotes" in relations
+    props = docx.Document(str(files["docx"])).core_properties
+    when = datetime(book.year, 1, 1)
+    assert (props.created.replace(tzinfo=None), props.modified.replace(tzinfo=None)) == (when, when)
+    assert stamps == {(book.year, 1, 1)}  # no ZIP entry carries the day it was made (nor python-docx's 2013)
+
+
 def test_markdown_round_trips_the_chapter_titles_and_footnote(files):
     book = spanish_book()
     text = files["md"].read_text(encoding="utf-8")

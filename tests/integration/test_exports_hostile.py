@@ -133,8 +133,8 @@ def test_inline_code_survives_the_markdown_export_literally(files):
 
 
 @pytest.mark.parametrize("language, expected", [
-    ("en", "It was late — later than the ’90s, and rock ’n’ roll played."),
-    ("es", "—¿Vienes? —preguntó ella—. Sí."),
+    ("en", "It was late — later than the ’90s, and rock ’n’ roll played. “Don’t,” she said, ‘it’s mine.’"),
+    ("es", "—¿Vienes? —preguntó ella—. Sí. «Claro», dijo, «la “ría” espera»."),
 ])
 def test_dialogue_dashes_and_elisions_in_every_format(language, expected):
     m = hostile_book(language)
@@ -157,7 +157,10 @@ def test_illegal_characters_never_reach_nh3_or_the_parser():
 
 
 def test_libreoffice_converts_the_docx_and_shows_running_heads_and_footnotes(tmp_path):
-    """LibreOffice is optional on a laptop (skipped there), required in CI."""
+    """LibreOffice is optional on a laptop (skipped there), required in CI (scripts/setup installs it).
+
+    Its PDF export drops the blank pages a section break inserts unless told to keep them: kept here, so the
+    pages are where a printed copy has them (title on a recto, copyright on its verso, chapters on rectos)."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice") or "soffice"
     need(soffice)
     from tests.fixtures.spanish_book import spanish_book
@@ -166,8 +169,9 @@ def test_libreoffice_converts_the_docx_and_shows_running_heads_and_footnotes(tmp
     source = tmp_path / "book.docx"
     source.write_bytes(default_exporters()["docx"].render(m, PillowCoverRenderer().render(m)))
     profile = f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}"
-    result = subprocess.run([soffice, profile, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
-                             str(source)], capture_output=True, text=True, timeout=240, check=False)
+    keep_blank_pages = 'pdf:writer_pdf_Export:{"IsSkipEmptyPages":{"type":"boolean","value":"false"}}'
+    result = subprocess.run([soffice, profile, "--headless", "--convert-to", keep_blank_pages, "--outdir",
+                             str(tmp_path), str(source)], capture_output=True, text=True, timeout=240, check=False)
     converted = tmp_path / "book.pdf"
     assert converted.is_file(), result.stderr
     pages = int(pdf_info(converted)["Pages"])
@@ -177,3 +181,32 @@ def test_libreoffice_converts_the_docx_and_shows_running_heads_and_footnotes(tmp
     text = " ".join(page_text(converted).split())
     assert "Archivo del puerto de Cádiz" in text
     assert text.index("Así lo contaba el registro del puerto.") < text.index("Archivo del puerto de Cádiz")
+    pages_text = [" ".join(page_text(converted, n).split()) for n in range(1, pages + 1)]
+    assert pages_text[0] == "" and pages_text[1] == ""  # the cover (a picture) and its blank verso
+    assert pages_text[2].startswith(m.title.split(":")[0]) and m.author.upper() in pages_text[2]  # recto
+    assert pages_text[3].startswith(m.title) and f"© {m.year} {m.author}" in pages_text[3]  # its verso
+    assert pages_text[4].startswith("Índice")  # contents on a recto
+    openers = [n for n, page in enumerate(pages_text, 1) if "CAPÍTULO" in page]
+    assert len(openers) == 3 and all(n % 2 for n in openers), openers
+    # A real footnote: set at the foot of the page that calls it, not at the end of the chapter.
+    [note_page] = [n for n, page in enumerate(pages_text, 1) if "Archivo del puerto de Cádiz" in page]
+    assert "Así lo contaba el registro del puerto." in pages_text[note_page - 1]
+    assert pages_text[note_page - 1].endswith(str(note_page - openers[0] + 1))  # the folio ends the page
+
+
+def test_the_printers_files_of_a_hostile_book(tmp_path):
+    from buko.adapters.export.registry import print_exporters
+
+    m = hostile_book()
+    cover = PillowCoverRenderer().render(m)
+    for fmt, exporter in print_exporters(paper="cream").items():
+        path = tmp_path / f"{fmt}.pdf"
+        path.write_bytes(exporter.render(m, cover))
+        assert int(pdf_info(path)["Pages"]) >= 1
+        text = page_text(path).replace("\f", "\n")
+        assert not _BAD.search(text), (fmt, _BAD.search(text))
+        flat = " ".join(text.split())
+        if fmt == "pdf-print":
+            assert flat.startswith("The Hostile Book of Very Long Titles") and "Controlcharacters and override" in flat
+        else:  # the back cover: synopsis, author and credit, cleaned like every other format
+            assert "Synopsis" in flat and "Ann Author" in flat and "Buko" in flat
