@@ -29,30 +29,40 @@ def call(base: str, path: str, body: dict | None = None, headers: dict | None = 
         return json.loads(answer.read()), answer.headers.get_all("Set-Cookie") or []
 
 
-@pytest.fixture
-def server(tmp_path):
+def start_server(tmp_path) -> tuple[subprocess.Popen, str, Path]:
+    """`buko serve` up and answering /healthz: its process, base URL and log file."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC", "BUKO_", "DATABASE_", "REDIS_"))}
     env.update(BUKO_DATA_DIR=str(tmp_path / "data"), BUKO_FAST_PASSWORD_HASHING="1", BUKO_OFFLINE_WPS="0",
                BUKO_RATE_LIMIT_WORK="100000/minute", BUKO_RATE_LIMIT_EXPORT="100000/minute",
                BUKO_RATE_LIMIT_LOGIN="100000/minute", BUKO_RATE_LIMIT_REGISTER="100000/minute")
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "buko.entrypoints.cli", "serve", "--port", str(port)],
-                            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "buko.entrypoints.cli", "serve", "--port", str(port)],
+                                env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
             urllib.request.urlopen(base + "/healthz", timeout=2)
-            break
+            return proc, base, log_path
         except OSError:
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "buko serve did not come up"
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise AssertionError("buko serve did not come up:\n" + log_path.read_text()) from None
             time.sleep(0.2)
-    yield base, tmp_path / "serve.log"
+
+
+@pytest.fixture
+def server(tmp_path):
+    proc, base, log_path = start_server(tmp_path)
+    yield base, log_path
     proc.terminate()
-    proc.wait(15)
-    log.close()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
 
 
 def register_with_token(base: str, email: str) -> str:

@@ -1,6 +1,7 @@
 """The Quart app factory: the API, the live socket, the pages; errors as JSON; security headers."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 from quart import Quart, request
@@ -51,6 +52,8 @@ def create_app(container: Container | None = None) -> Quart:
 
     @app.before_serving
     async def start() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(_quiet_about_cancelled_connections)
         await stack.enter_async_context(running(container, grace=SHUTDOWN_GRACE))
         hub = container.gateways.hub()
         await hub.start()
@@ -61,6 +64,17 @@ def create_app(container: Container | None = None) -> Quart:
         await stack.aclose()
 
     return app
+
+
+def _quiet_about_cancelled_connections(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    """When the server stops, hypercorn cancels the connections still open after its grace (sockets
+    whose clients have not closed their end). Python 3.11's stream callback then calls `exception()`
+    on the cancelled task and logs an error with a traceback per connection (3.12 checks
+    `cancelled()` first): 8,188 of them when 10,000 sockets were open. A cancelled task is not an
+    error; everything else goes to the default handler."""
+    if isinstance(context.get("exception"), asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)
 
 
 def _register_pages(app: Quart) -> None:

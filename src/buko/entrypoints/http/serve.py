@@ -10,6 +10,9 @@ from hypercorn.config import Config
 from buko.config import Settings
 
 
+SOCKET_CLOSE_GRACE = 2.0  # seconds for open sockets to be told to reconnect before the server stops
+
+
 class ServeRefused(Exception):
     """The settings cannot serve what was asked; the message says what to change."""
 
@@ -81,11 +84,16 @@ def run(settings: Settings, host: str, port: int, workers: int, announce) -> int
         announce()
 
     async def main() -> None:
-        stop = asyncio.Event()
+        signalled = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await hypercorn_serve(behind_proxies(app, settings.proxy_hops), config, shutdown_trigger=stop.wait)
+            loop.add_signal_handler(sig, signalled.set)
+
+        async def stop() -> None:
+            await signalled.wait()
+            await app.extensions["buko_sockets"].close_all(grace=SOCKET_CLOSE_GRACE)
+
+        await hypercorn_serve(behind_proxies(app, settings.proxy_hops), config, shutdown_trigger=stop)
 
     asyncio.run(main())
     return 0

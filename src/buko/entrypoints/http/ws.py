@@ -12,7 +12,8 @@ Protocol (JSON text frames):
   within BUKO_WS_PING_TIMEOUT or the socket is closed.
 - errors: {"type": "error", "error": {"code", "message", "details"}} then a close with code
   4401 (unauthenticated), 4403 (forbidden, suspended), 4404 (not yours / no such book),
-  4408 (too slow or no pong: resume with after=), 4409 (resync), 1011 (server error).
+  4408 (too slow or no pong: resume with after=), 4409 (resync), 1011 (server error),
+  1012 (the server is restarting: reconnect in a moment with after= the last seq received).
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from buko.entrypoints.http.live_view import BookView
 
 log = logging.getLogger(__name__)
 CLOSE = {Unauthenticated: 4401, Forbidden: 4403, NotFound: 4404}
+RESTARTING = "server_restarting"
 
 
 class SharedLoads:
@@ -114,6 +116,17 @@ class SocketRegistry:
     async def close_user(self, user_id: str, reason: str) -> None:
         for inbox in tuple(self.by_user.get(user_id, ())):
             inbox.put_nowait(reason)
+
+    async def close_all(self, grace: float) -> int:
+        """Before the server stops: every socket is told to reconnect (1012) and closed cleanly, instead
+        of being cut when the server's grace runs out. Returns how many were still open after `grace`."""
+        for inboxes in tuple(self.by_user.values()):
+            for inbox in tuple(inboxes):
+                inbox.put_nowait(RESTARTING)
+        deadline = time.monotonic() + grace
+        while self.count and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return self.count
 
 
 class Closing(Exception):
@@ -236,6 +249,9 @@ async def _serve(container, settings, who, book_id: str, inbox: asyncio.Queue) -
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         finished = done.pop()
+        if finished is kicked and kicked.result() == RESTARTING:
+            raise Closing(1012, "restarting", "Buko is restarting: reconnect in a few seconds with after= the last "
+                                              "seq you received")
         if finished is kicked:
             raise Closing(4403, kicked.result(), "this account was suspended")
         finished.result()  # re-raises Closing from the pump, the listener or the recheck
