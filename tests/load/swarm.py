@@ -60,11 +60,8 @@ async def watch_all(base: str, plan: list[dict], hold: float, parallel: int, out
             opened += 1
         record, book = entry.get("record", False), entry["book_id"]
         try:
-            while not stop.is_set():
-                try:
-                    raw = await asyncio.wait_for(ws.recv(), 1.0)
-                except TimeoutError:
-                    continue
+            while True:  # no polling timeout: 10,000 wait_for timers a second cost the client a core
+                raw = await ws.recv()
                 arrived = time.time()
                 event = json.loads(raw)
                 kind = event.get("type")
@@ -78,9 +75,8 @@ async def watch_all(base: str, plan: list[dict], hold: float, parallel: int, out
             if not stop.is_set():
                 key = f"closed {closed.rcvd.code if closed.rcvd else 'no frame'}"
                 closes[key] = closes.get(key, 0) + 1
-        finally:
-            if stop.is_set():
-                await ws.close()
+        except asyncio.CancelledError:  # the hold is over
+            await ws.close()
 
     sockets = [entry for entry in plan for _ in range(entry["count"])]
     started = time.monotonic()
@@ -101,6 +97,8 @@ async def watch_all(base: str, plan: list[dict], hold: float, parallel: int, out
     still_open = opened - sum(v for k, v in closes.items() if k.startswith("closed"))
     print(json.dumps({"phase": "held", "still_open": still_open}), flush=True)
     stop.set()
+    for task in tasks:
+        task.cancel()
     await asyncio.wait(tasks, timeout=30)
     connect_ms.sort()
     out.write_text(json.dumps({
