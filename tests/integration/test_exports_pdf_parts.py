@@ -126,3 +126,24 @@ def test_pdf_processes_setting(monkeypatch, caplog):
     assert pdf_processes() == 8
     monkeypatch.setenv("BUKO_PDF_PROCESSES", "two")
     assert pdf_processes() >= 1 and "BUKO_PDF_PROCESSES" in caplog.text
+
+
+def test_print_interior_in_parts_keeps_crop_marks_on_blank_versos(tmp_path):
+    book = spanish_book(words_per_chapter=700, chapters=5)
+    cover = PillowCoverRenderer().render(book)
+    paths = {}
+    for processes in (1, 2):
+        paths[processes] = tmp_path / f"interior-{processes}.pdf"
+        paths[processes].write_bytes(WeasyPrintExporter(print_ready=True, bleed=True, processes=processes)
+                                     .render(book, cover))
+    pages = int(pdf_info(paths[1])["Pages"])
+    assert pages == int(pdf_info(paths[2])["Pages"])
+    blanks = [n for n in range(1, pages + 1) if not flat(page_text(paths[2], n))]
+    assert blanks
+    with pikepdf.open(paths[1]) as one, pikepdf.open(paths[2]) as parts:
+        for number in blanks:
+            assert not flat(page_text(paths[1], number))
+            for pdf in (one, parts):  # the crop marks: a form drawn as an artifact, on the trim's boxes
+                page = pdf.pages[number - 1]
+                assert b"/Artifact" in page.obj.Contents.read_bytes() and "/XObject" in page.obj.Resources
+            assert list(one.pages[number - 1].obj.TrimBox) == list(parts.pages[number - 1].obj.TrimBox)

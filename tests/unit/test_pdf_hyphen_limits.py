@@ -6,42 +6,51 @@ from buko.adapters.export.hyphenation import LineEnd, Split, line_stats, offendi
 H = "\u2010"  # the hyphen WeasyPrint adds when it splits a word
 
 
-def line(page: int, last: str, first: str = "Texto", block: tuple[str, int] = ("p", 0)) -> LineEnd:
-    return LineEnd(page, block, last, first)
+def lines_of(*texts: str, page: int = 0, block: tuple[str, int] = ("p", 0)) -> list[LineEnd]:
+    return [LineEnd(page, block, text) for text in texts]
 
 
 def test_two_hyphens_in_a_row_are_allowed_the_third_is_named():
-    lines = [line(0, "la ca" + H), line(0, "minaba hacia el puer" + H, "minaba"),
-             line(0, "to cuando la tor" + H, "to"), line(0, "menta llegó", "menta")]
-    assert offending_words(lines[:2] + [line(0, "to cuando llegó", "to")]) == set()
-    assert offending_words(lines) == {Split("p", 0, "tormenta")}
-    assert line_stats(lines) == {"lines": 4, "hyphenated": 3, "max_run": 3, "page_turns": 0}
+    two = lines_of("la ca" + H, "minaba hacia el puer" + H, "to cuando llegó.")
+    assert offending_words(two) == set()
+    three = lines_of("la ca" + H, "minaba hacia el puer" + H, "to cuando la tor" + H, "menta llegó.")
+    assert offending_words(three) == {Split("p", 0, "tormenta", 0)}
+    assert line_stats(three) == {"lines": 4, "hyphenated": 3, "max_run": 3, "page_turns": 0}
 
 
 def test_a_split_word_at_the_foot_of_a_page_is_named_a_hyphen_of_the_text_is_not():
-    lines = [line(4, "una noche de invier" + H, block=("p", 7)), line(5, "no tranquila", "no", ("p", 7))]
-    assert offending_words(lines) == {Split("p", 7, "invierno")}
+    lines = [LineEnd(4, ("p", 7), "una noche de invier" + H), LineEnd(5, ("p", 7), "no tranquila.")]
+    assert offending_words(lines) == {Split("p", 7, "invierno", 0)}
     assert line_stats(lines)["page_turns"] == 1
-    compound = [line(4, "un hombre bien-"), line(5, "estar general", "estar")]
+    compound = [LineEnd(4, ("p", 7), "un hombre bien-"), LineEnd(5, ("p", 7), "estar general.")]
     assert offending_words(compound) == set()
 
 
+def test_the_occurrence_counts_earlier_lines_of_the_block_and_words_split_on_them():
+    lines = [LineEnd(0, ("p", 2), "otro bloque invierno"),
+             LineEnd(0, ("p", 3), "El invierno llegó y otro invier" + H),
+             LineEnd(0, ("p", 3), "no pasó; un tercer invier" + H),
+             LineEnd(1, ("p", 3), "no empezó.")]
+    assert offending_words(lines) == {Split("p", 3, "invierno", 2)}
+
+
 def test_after_a_named_word_the_run_counts_again():
-    lines = [line(0, f"a{i}bc de" + H, "xx") for i in range(6)] + [line(0, "fin.", "fin")]
+    lines = lines_of(*(f"xx a{i}bcdef" + H for i in range(6)), "fin.")
     assert len(offending_words(lines)) == 2  # lines 3 and 6 of the run of 6
 
 
-def test_protect_wraps_the_word_only_in_the_block_it_was_split_in():
+def test_protect_wraps_the_named_occurrence_in_its_block_only():
     html = ("<html><head><title>tormenta</title></head><body><p>Una tormenta.</p>"
             "<p>La <em>gran</em> tormenta y otra tormenta.</p><p>tormenta</p></body></html>")
-    out = protect(html, {Split("p", 1, "tormenta")})
-    assert out == ("<html><head><title>tormenta</title></head><body><p>Una tormenta.</p>"
-                   '<p>La <em>gran</em> <span class="nohy">tormenta</span> y otra tormenta.</p>'
-                   "<p>tormenta</p></body></html>")
+    assert protect(html, {Split("p", 1, "tormenta", 1)}) == (
+        "<html><head><title>tormenta</title></head><body><p>Una tormenta.</p>"
+        '<p>La <em>gran</em> tormenta y otra <span class="nohy">tormenta</span>.</p>'
+        "<p>tormenta</p></body></html>")
+    assert protect(html, {Split("p", 1, "tormenta", 0)}).count('<span class="nohy">tormenta</span> y otra') == 1
     assert protect(html, set()) == html
 
 
 def test_protect_never_touches_markup_or_parts_of_words():
     html = '<body><p><a href="#tormenta" title="tormenta">tormentas</a> tormenta</p></body>'
-    assert protect(html, {Split("p", 0, "tormenta")}) == (
+    assert protect(html, {Split("p", 0, "tormenta", 0)}) == (
         '<body><p><a href="#tormenta" title="tormenta">tormentas</a> <span class="nohy">tormenta</span></p></body>')

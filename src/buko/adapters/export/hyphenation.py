@@ -91,12 +91,11 @@ def _escape(text: str) -> str:
 
 class LineEnd(NamedTuple):
     """A laid-out line of running text: its page (0-based), its block (tag, n-th of that tag in the document)
-    and the text of its last and first text boxes."""
+    and its text."""
 
     page: int
     block: tuple[str, int]
-    last: str
-    first: str
+    text: str
 
 
 def line_ends(pages, root=None) -> list[LineEnd]:
@@ -117,10 +116,9 @@ def line_ends(pages, root=None) -> list[LineEnd]:
     def walk(box, number: int) -> None:
         for child in getattr(box, "children", ()):
             if isinstance(child, boxes.LineBox):
-                texts = [b.text for b in child.descendants() if isinstance(b, boxes.TextBox) and b.text.strip()]
-                if texts:
-                    block = ordinals.get(id(box.element), ("", -1))
-                    out.append(LineEnd(number, block, texts[-1].rstrip(), texts[0].lstrip()))
+                text = "".join(b.text for b in child.descendants() if isinstance(b, boxes.TextBox)).strip()
+                if text:
+                    out.append(LineEnd(number, ordinals.get(id(box.element), ("", -1)), text))
             elif isinstance(child, boxes.ParentBox):
                 walk(child, number)
 
@@ -130,7 +128,7 @@ def line_ends(pages, root=None) -> list[LineEnd]:
 
 
 def _hyphenated(line: LineEnd) -> bool:
-    return line.last.endswith(HYPHENS) and len(line.last) > 1 and not line.last.endswith(" -")
+    return line.text.endswith(HYPHENS) and len(line.text) > 1 and not line.text.endswith(" -")
 
 
 def line_stats(lines: list[LineEnd]) -> dict:
@@ -153,16 +151,34 @@ _WORD_END = re.compile(r"(\w+)" + AUTO_HYPHEN + "$")
 
 def _split_word(line: LineEnd, following: LineEnd) -> str | None:
     """The word WeasyPrint split at the end of `line` (None for a hyphen of the text itself)."""
-    head, tail = _WORD_END.search(line.last), _WORD_START.match(following.first)
+    head, tail = _WORD_END.search(line.text), _WORD_START.match(following.text)
     return head[1] + tail[0] if head and tail else None
 
 
 class Split(NamedTuple):
-    """A word to keep whole in one block: (tag, n-th element of that tag, word)."""
+    """A word to keep whole: its `occurrence`-th (0-based) in the `ordinal`-th element `tag` of the document."""
 
     tag: str
     ordinal: int
     word: str
+    occurrence: int = 0
+
+
+def _whole(word: str) -> re.Pattern:
+    return re.compile(r"(?<![\w\u00ad])" + re.escape(word) + r"(?!\w)")
+
+
+def _split_at(lines: list[LineEnd], i: int, word: str) -> Split:
+    """The Split for the word broken at the end of line `i`: which occurrence in its block it is."""
+    block = lines[i].block
+    start = i
+    while start > 0 and lines[start - 1].block == block:
+        start -= 1
+    text = ""
+    for line in lines[start:i + 1]:  # the block's text up to the split, split words joined again
+        text += line.text[:-1] if line.text.endswith(AUTO_HYPHEN) else line.text + " "
+    before = text[: len(text) - len(_WORD_END.search(lines[i].text)[1])]
+    return Split(block[0], block[1], word, len(_whole(word).findall(before)))
 
 
 def offending_words(lines: list[LineEnd]) -> set[Split]:
@@ -179,7 +195,7 @@ def offending_words(lines: list[LineEnd]) -> set[Split]:
         if run > MAX_RUN or following.page != line.page:
             word = _split_word(line, following)
             if word and line.block[1] >= 0:
-                words.add(Split(line.block[0], line.block[1], word))
+                words.add(_split_at(lines, i, word))
                 run = 0  # this line will end whole
     return words
 
@@ -192,11 +208,11 @@ def protect(html: str, splits: set[Split]) -> str:
     block it was split in: the n-th element of that tag, counted in document order as the parser does."""
     if not splits:
         return html
-    wanted: dict[tuple[str, int], set[str]] = {}
+    wanted: dict[tuple[str, int], dict[str, set[int]]] = {}
     for split in splits:
-        wanted.setdefault((split.tag, split.ordinal), set()).add(split.word)
+        wanted.setdefault((split.tag, split.ordinal), {}).setdefault(split.word, set()).add(split.occurrence)
     counts: dict[str, int] = {}
-    open_blocks: list[set[str]] = []  # words still to find, for each wanted block entered
+    open_blocks: list[dict] = []  # for each wanted block entered: word -> [occurrences wanted, seen so far]
     out: list[str] = []
     position = 0
     for tag in _TAG.finditer(html):
@@ -208,17 +224,24 @@ def protect(html: str, splits: set[Split]) -> str:
             ordinal = counts.get(name, 0)
             counts[name] = ordinal + 1
             if (name, ordinal) in wanted:
-                open_blocks.append(set(wanted[(name, ordinal)]))
+                open_blocks.append({word: [set(found), 0] for word, found in wanted[(name, ordinal)].items()})
     out.append(_protect_text(html[position:], open_blocks))
     return "".join(out)
 
 
-def _protect_text(text: str, open_blocks: list[set[str]]) -> str:
+def _protect_text(text: str, open_blocks: list[dict]) -> str:
     for words in open_blocks:
-        for word in list(words):
-            found = re.search(r"(?<![\w\u00ad])" + re.escape(word) + r"(?!\w)", text)
-            if found:
-                text = f'{text[:found.start()]}<span class="nohy">{word}</span>{text[found.end():]}'
-                words.discard(word)
+        for word, state in list(words.items()):
+            def wrap(match: re.Match) -> str:
+                seen = state[1]
+                state[1] += 1
+                if seen in state[0]:
+                    state[0].discard(seen)
+                    return f'<span class="nohy">{match[0]}</span>'
+                return match[0]
+
+            text = _whole(word).sub(wrap, text)
+            if not state[0]:
+                del words[word]
     open_blocks[:] = [words for words in open_blocks if words]
     return text

@@ -68,17 +68,26 @@ def _copy(out: pikepdf.Pdf, obj: pikepdf.Object) -> pikepdf.Object:
     return obj
 
 
-def _blank_like(pdf: pikepdf.Pdf, page: pikepdf.Page) -> pikepdf.Object:
+def _blank_like(pdf: pikepdf.Pdf, page: pikepdf.Page, template: pikepdf.Object | None) -> pikepdf.Object:
+    """A blank page the size of `page`, drawing what `template` (a copied page) draws: crop marks, as artifacts."""
     blank = Dictionary(Type=Name.Page, Resources=Dictionary(), Contents=pdf.make_stream(b""))
+    if template is not None:
+        blank.Resources, blank.Contents = template.Resources, template.Contents
     for box in ("/MediaBox", "/TrimBox", "/BleedBox"):
         if box in page.obj:
             blank[box] = Array([float(v) for v in page.obj[box]])
     return pdf.make_indirect(blank)
 
 
-def merge(front: bytes, chapters: list[bytes], starts: list[int]) -> bytes:
-    """One PDF: `front`, then each chapter's PDF starting on page `starts[i]` (1-based; blank pages fill)."""
+def merge(front: bytes, chapters: list[bytes], starts: list[int], blank: bytes | None = None) -> bytes:
+    """One PDF: `front`, then each chapter's PDF starting on page `starts[i]` (1-based; blank pages fill,
+    drawn like the first page of `blank` when given: a WeasyPrint page with nothing but crop marks)."""
     out = pikepdf.open(io.BytesIO(front))
+    template = None
+    if blank is not None:
+        stock = pikepdf.open(io.BytesIO(blank))
+        page = stock.pages[0].obj
+        template = out.copy_foreign(stock.make_indirect(Dictionary(Resources=page.Resources, Contents=page.Contents)))
     tree = out.Root.StructTreeRoot
     document = tree.K[0]
     parent_nums = _nums(tree.ParentTree)
@@ -90,7 +99,7 @@ def merge(front: bytes, chapters: list[bytes], starts: list[int]) -> bytes:
         src = pikepdf.open(io.BytesIO(data))
         sources.append(src)  # open until the merged file is saved
         while len(out.pages) + 1 < start:
-            out.pages.append(pikepdf.Page(_blank_like(out, out.pages[-1])))
+            out.pages.append(pikepdf.Page(_blank_like(out, out.pages[-1], template)))
         if len(out.pages) + 1 != start:
             raise ValueError(f"a chapter would start on page {len(out.pages) + 1}, not {start}")
         shift = next_key

@@ -1,8 +1,13 @@
 """A look at the laid-out pages before WeasyPrint draws their running heads and folios.
 
 WeasyPrint lays out all the content of a document first, then makes the margin boxes (running heads, folios)
-page by page. Two small wrappers, active only while a `LayoutJob` is set for the current thread, use that
-moment to:
+page by page. Small wrappers of WeasyPrint functions, active only while a `LayoutJob` is set for the current
+thread:
+
+- while a paragraph is set, a line that follows MAX_RUN hyphenated lines is set without automatic hyphenation
+  (`iter_line_boxes` counts, `split_first_line` obeys), so runs are kept short at no extra cost;
+
+and, when the content is laid out, before the margin boxes:
 
 - check the hyphenation limits on the laid-out lines (`hyphenation.offending_words`); a violation aborts the
   layout with `Relayout`, so the caller protects those words and lays the document out again;
@@ -18,6 +23,9 @@ from dataclasses import dataclass, field
 
 from weasyprint import HTML
 from weasyprint import layout as wp_layout
+from weasyprint.formatting_structure import boxes
+from weasyprint.layout import block as wp_block
+from weasyprint.layout import inline as wp_inline
 from weasyprint.urls import URLFetcher
 
 from buko.adapters.export import hyphenation
@@ -81,8 +89,53 @@ def _margin_boxes(context, page, state):
     return _make_margin_boxes(context, page, state)
 
 
+def _ends_split(line) -> bool:
+    for box in reversed(list(line.descendants())):
+        if isinstance(box, boxes.TextBox) and box.text.strip():
+            return box.text.rstrip().endswith(hyphenation.AUTO_HYPHEN)
+    return False
+
+
+_iter_line_boxes = wp_block.iter_line_boxes
+_split_first_line = wp_inline.split_first_line
+
+
+def _line_boxes(context, *args, **kwargs):
+    """The lines of a block, the next one set without automatic hyphenation after MAX_RUN split ones."""
+    lines = _iter_line_boxes(context, *args, **kwargs)
+    if _JOB.get() is None:
+        yield from lines
+        return
+    run = 0
+    while True:
+        outer = getattr(context, "_buko_no_hyphens", False)
+        context._buko_no_hyphens = run >= hyphenation.MAX_RUN
+        try:
+            line, resume_at = next(lines)
+        except StopIteration:
+            return
+        finally:
+            context._buko_no_hyphens = outer
+        run = run + 1 if _ends_split(line) else 0
+        yield line, resume_at
+
+
+def _first_line(text, style, context, *args, **kwargs):
+    if getattr(context, "_buko_no_hyphens", False) and style["hyphens"] == "auto":
+        cache = context.__dict__.setdefault("_buko_manual_styles", {})
+        found = cache.get(id(style))
+        if found is None or found[0] is not style:
+            manual = style.copy()
+            manual["hyphens"] = "manual"
+            found = cache[id(style)] = (style, manual)
+        style = found[1]
+    return _split_first_line(text, style, context, *args, **kwargs)
+
+
 wp_layout.make_all_pages = _all_pages
 wp_layout.make_margin_boxes = _margin_boxes
+wp_block.iter_line_boxes = _line_boxes
+wp_inline.split_first_line = _first_line
 
 
 class DataOnlyFetcher(URLFetcher):

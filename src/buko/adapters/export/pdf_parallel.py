@@ -14,6 +14,7 @@ imported), and from a clean fork server otherwise (a fork of a threaded process 
 """
 from __future__ import annotations
 
+import base64
 import logging
 import multiprocessing
 import threading
@@ -29,6 +30,7 @@ from buko.adapters.export.pdf_pages import lay_out
 from buko.domain.books.manuscript import Manuscript
 
 log = logging.getLogger(__name__)
+_PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 SILENCE_SECONDS = 900  # a worker that says nothing for this long is taken for stuck
 
 
@@ -47,17 +49,25 @@ def _serve(conn: Connection) -> None:
             return
         index, html, variant, identifier = message
 
+        clock = {"start": time.perf_counter()}
+
         def on_laid_out(pages: int) -> int:
+            clock["laid"] = time.perf_counter()
             conn.send(("laid", index, pages))
-            return conn.recv()
+            offset = conn.recv()
+            clock["answered"] = time.perf_counter()
+            return offset
 
         try:
             laid = lay_out(html, variant, on_laid_out)
             mark_page_furniture(laid.document)
             data = laid.document.write_pdf(pdf_tags=True, pdf_variant=variant, pdf_identifier=identifier,
                                            custom_metadata=False)
-            conn.send(("done", index, data, {"passes": laid.passes, "protected": sorted(w.word for w in laid.protected),
-                                             "lines": laid.stats}))
+            end = time.perf_counter()
+            conn.send(("done", index, data, {
+                "passes": laid.passes, "protected": sorted(w.word for w in laid.protected), "lines": laid.stats,
+                "layout_s": clock["laid"] - clock["start"], "wait_s": clock["answered"] - clock["laid"],
+                "write_s": end - clock["answered"]}))
         except BaseException:  # noqa: BLE001 - reported to the parent, which raises
             conn.send(("error", index, traceback.format_exc()))
             return
@@ -119,8 +129,12 @@ def render_in_parts(exporter, m: Manuscript, cover_png: bytes, processes: int) -
             _dispatch(worker, todo, parts, exporter.variant, identifier)
         digits = len(str(len(parts) * 40 + sum(len(c.markdown) for c in m.chapters) // 1500 + 100))
         placeholder = {c.number: "8" * digits for c in m.chapters}
-        front = lay_out(_front_html(exporter, m, cover_png, placeholder), exporter.variant, check_hyphens=False)
+        # The cover is a full page whatever its picture: a 1-pixel stand-in spares decoding it twice.
+        front = lay_out(_front_html(exporter, m, _PIXEL, placeholder), exporter.variant, check_hyphens=False)
         book.front_pages = len(front.document.pages)
+        blank = None
+        if exporter.print_ready and exporter.bleed:  # blank versos keep the crop marks every page has
+            blank = exporter.write(lay_out(_blank_html(exporter, m), exporter.variant).document, m)
         waiting: dict[int, _Worker] = {}
         _answer(book, waiting)
         final_front: bytes | None = None
@@ -155,13 +169,20 @@ def render_in_parts(exporter, m: Manuscript, cover_png: bytes, processes: int) -
                 final_front = exporter.write(laid.document, m)
     finally:
         _stop(workers)
-    data = merge(final_front, [results[i] for i in range(len(parts))], book.starts)
+    merging = time.perf_counter()
+    data = merge(final_front, [results[i] for i in range(len(parts))], book.starts, blank)
     exporter.last_report = _report(reports, len(parts), processes, time.perf_counter() - started)
+    exporter.last_report["merge_s"] = round(time.perf_counter() - merging, 3)
     return data
 
 
 def _front_html(exporter, m: Manuscript, cover_png: bytes, pages: dict[int, str]) -> str:
     return exporter.head(m) + exporter.front(m, cover_png, pages) + "</body></html>"
+
+
+def _blank_html(exporter, m: Manuscript) -> str:
+    """A page with nothing on it but what every page gets (crop marks): the cover page's type, without cover."""
+    return exporter.head(m) + '<section class="cover"></section></body></html>'
 
 
 def _dispatch(worker: _Worker, todo: deque, parts: list[str], variant: str | None, identifier: bytes) -> None:
@@ -200,4 +221,5 @@ def _report(reports: dict[int, dict], parts: int, processes: int, seconds: float
         "lines": sum(x["lines"] for x in lines), "hyphenated": sum(x["hyphenated"] for x in lines),
         "max_run": max((x["max_run"] for x in lines), default=0),
         "page_turns": sum(x["page_turns"] for x in lines),
+        **{key: round(sum(r[key] for r in reports.values()), 3) for key in ("layout_s", "wait_s", "write_s")},
     }
