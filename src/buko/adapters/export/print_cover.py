@@ -6,7 +6,7 @@ import base64
 
 from weasyprint import HTML
 
-from buko.adapters.export.markup import escape, typeset_manuscript
+from buko.adapters.export.markup import escape, label, typeset_manuscript
 from buko.adapters.export.pdf import WeasyPrintExporter, _DataOnlyFetcher
 from buko.adapters.export.pdf_style import BLEED_PT, TRIMS
 from buko.application.ports import Exporter
@@ -28,7 +28,7 @@ class PrintCoverExporter(Exporter):
     format = "cover-pdf"
     extension = "pdf"
     media_type = "application/pdf"
-    version = "1"
+    version = "2"
 
     def __init__(self, page_size: str | None = None, *, paper: str = "white", pages: int | None = None):
         if paper not in PAPER_MM:
@@ -66,10 +66,11 @@ body {{ margin: 0; }}
 .front {{ left: {trim.width + spine:.2f}pt; width: {trim.width + BLEED_PT:.2f}pt; }}
 .front img {{ width: 100%; height: 100%; object-fit: cover; display: block; }}
 """
-        alt = f"{m.title}. {m.author}"
+        alt = f"{label(m.language, 'cover')}: {m.title}. {m.author}"
         html = (
             f'<!DOCTYPE html><html lang="{escape(m.language)}"><head><meta charset="utf-8"/>'
-            f"<title>{escape(m.title)}</title><style>{css}</style></head><body><div class=\"spread\">"
+            f"<title>{escape(m.title)}</title><meta name=\"author\" content=\"{escape(m.author)}\"/>"
+            f'<meta name="generator" content="Buko"/><style>{css}</style></head><body><div class="spread">'
             f'<div class="back"><div class="text"><p>{escape(m.synopsis)}</p><p>{escape(m.author)}</p>'
             f'<p>{escape(m.credit)}</p></div></div><div class="spine">{spine_text}</div>'
             f'<div class="front"><img src="data:image/png;base64,{image}" alt="{escape(alt)}"/></div></div></body></html>'

@@ -1,0 +1,36 @@
+"""The printer's cover spread on its own: the spine carries title and author only when it is thick enough to
+hold them once bound, the paper sets its thickness, and the files are byte-reproducible."""
+from __future__ import annotations
+
+import re
+
+from buko.adapters.export.cover import PillowCoverRenderer
+from buko.adapters.export.pdf_style import BLEED_PT, TRIMS
+from buko.adapters.export.print_cover import MIN_SPINE_TEXT_MM, PAPER_MM, PrintCoverExporter
+from buko.adapters.export.registry import print_exporters
+from tests.fixtures.export_checks import page_text, pdf_info
+from tests.fixtures.spanish_book import spanish_book
+
+
+def test_the_spine_is_sized_by_pages_and_paper_and_carries_text_only_when_thick_enough(tmp_path):
+    book = spanish_book(words_per_chapter=200, chapters=3)
+    cover, trim = PillowCoverRenderer().render(book), TRIMS["A5"]
+    spine_words = f"{book.title} · {book.author}"
+    for pages, paper in ((40, "white"), (400, "white"), (400, "cream")):
+        path = tmp_path / f"{pages}-{paper}.pdf"
+        path.write_bytes(PrintCoverExporter(pages=pages, paper=paper).render(book, cover))
+        info = pdf_info(path)
+        width = float(re.match(r"([\d.]+) x", info["Page size"])[1])
+        spine_mm = pages * PAPER_MM[paper]
+        assert abs(width - (2 * trim.width + spine_mm * 72 / 25.4 + 2 * BLEED_PT)) < 0.6
+        text = " ".join(page_text(path).split())
+        assert (spine_words in text) == (spine_mm >= MIN_SPINE_TEXT_MM), (pages, paper, spine_mm)
+        assert book.synopsis.split(",")[0] in text and book.credit in text  # the back cover
+        assert info["Author"] == book.author and info["Title"] == book.title
+
+
+def test_the_printers_files_are_byte_reproducible():
+    book = spanish_book(words_per_chapter=200, chapters=3)
+    cover = PillowCoverRenderer().render(book)
+    for fmt, exporter in print_exporters(bleed=False, paper="cream").items():
+        assert exporter.render(book, cover) == exporter.render(book, cover), fmt
