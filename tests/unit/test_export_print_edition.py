@@ -91,3 +91,24 @@ def test_unknown_paper_is_refused_by_the_parser(capsys):
     with pytest.raises(SystemExit) as stopped:
         cli.main(["export", "abcd", "--print", "--paper", "glossy"])
     assert stopped.value.code == 2 and "invalid choice: 'glossy'" in capsys.readouterr().err
+
+
+async def test_the_export_task_takes_every_field_the_queue_sends():
+    """The queue sends `asdict(command)` as the task's keyword arguments (TaskiqTaskQueue.enqueue)."""
+    from dataclasses import asdict
+
+    from buko.entrypoints.worker import tasks
+
+    calls = []
+
+    class UseCases:
+        def export_book(self):
+            async def handler(cmd):
+                calls.append(cmd)
+            return handler
+
+    sent = [ExportBook("book-1", "pdf-print", bleed=True), ExportBook("book-1", "cover-pdf", paper="cream"),
+            ExportBook("book-1", "epub")]
+    for command in sent:
+        await tasks.export_book(**asdict(command), uc=UseCases())
+    assert calls == sent
