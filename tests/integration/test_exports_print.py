@@ -34,3 +34,22 @@ def test_the_printers_files_are_byte_reproducible():
     cover = PillowCoverRenderer().render(book)
     for fmt, exporter in print_exporters(bleed=False, paper="cream").items():
         assert exporter.render(book, cover) == exporter.render(book, cover), fmt
+
+
+def test_a_long_title_stays_on_the_spine(tmp_path):
+    from dataclasses import replace
+
+    from tests.fixtures.export_checks import run
+
+    book = replace(spanish_book(words_per_chapter=200, chapters=3),
+                   title="Una historia muy larga " + " ".join(["sobre el mar y el faro del puerto"] * 5))
+    path = tmp_path / "cover.pdf"
+    path.write_bytes(PrintCoverExporter(pages=400).render(book, PillowCoverRenderer().render(book)))
+    boxes = run("pdftotext", "-bbox", str(path), "-").stdout
+    height = float(re.search(r'<page width="[\d.]+" height="([\d.]+)"', boxes)[1])
+    trim, spine = TRIMS["A5"], 400 * PAPER_MM["white"] * 72 / 25.4
+    words = [tuple(float(v) for v in w) for w in re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">', boxes)]
+    on_spine = [w for w in words if BLEED_PT + trim.width <= w[0] and w[2] <= BLEED_PT + trim.width + spine]
+    assert len(on_spine) >= 5  # the running title and the author, read along the spine
+    assert all(BLEED_PT + 10 <= w[1] and w[3] <= height - BLEED_PT - 10 for w in on_spine), on_spine

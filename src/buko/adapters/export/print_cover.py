@@ -10,7 +10,7 @@ from buko.adapters.export.markup import escape, label, typeset_manuscript
 from buko.adapters.export.pdf import WeasyPrintExporter, _DataOnlyFetcher
 from buko.adapters.export.pdf_style import BLEED_PT, TRIMS
 from buko.application.ports import Exporter
-from buko.domain.books.manuscript import Manuscript
+from buko.domain.books.manuscript import Manuscript, shorten
 
 PAPER_MM = {"white": 0.0572, "cream": 0.0635}  # thickness of one page (a leaf is two), common 50-55 lb stock
 _MM = 72 / 25.4
@@ -28,7 +28,7 @@ class PrintCoverExporter(Exporter):
     format = "cover-pdf"
     extension = "pdf"
     media_type = "application/pdf"
-    version = "2"
+    version = "3"
 
     def __init__(self, page_size: str | None = None, *, paper: str = "white", pages: int | None = None):
         if paper not in PAPER_MM:
@@ -49,7 +49,9 @@ class PrintCoverExporter(Exporter):
         spine = spine_mm(pages, self.paper) * _MM
         width, height = 2 * trim.width + spine, trim.height
         image = base64.b64encode(cover_png).decode()
-        spine_text = (f'<p class="spine-text">{escape(m.title)} · {escape(m.author)}</p>'
+        # The running title (short title, or the title cut at a word) and the author: a whole long title would
+        # run past the trim at the spine's ends.
+        spine_text = (f'<p class="spine-text">{escape(m.running_title)} · {escape(shorten(m.author, 30))}</p>'
                       if spine >= MIN_SPINE_TEXT_MM * _MM else "")
         css = f"""
 @page {{ size: {width:.2f}pt {height:.2f}pt; margin: 0; bleed: {BLEED_PT:.2f}pt; marks: crop; }}
