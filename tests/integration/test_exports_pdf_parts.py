@@ -147,3 +147,38 @@ def test_print_interior_in_parts_keeps_crop_marks_on_blank_versos(tmp_path):
                 page = pdf.pages[number - 1]
                 assert b"/Artifact" in page.obj.Contents.read_bytes() and "/XObject" in page.obj.Resources
             assert list(one.pages[number - 1].obj.TrimBox) == list(parts.pages[number - 1].obj.TrimBox)
+
+
+def test_a_render_from_a_thread_forks_from_a_clean_server_and_gives_the_same_bytes():
+    """Exports run in a thread of the worker (asyncio.to_thread): forking a threaded process could inherit a
+    lock another thread holds, so workers then come from multiprocessing's fork server."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from buko.adapters.export.pdf_parallel import _context
+
+    book = spanish_book(words_per_chapter=300, chapters=3)
+    cover = PillowCoverRenderer().render(book)
+    here = WeasyPrintExporter(processes=2).render(book, cover)
+    assert _context().get_start_method() == "fork"
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(lambda: _context().get_start_method()).result() == "forkserver"
+        exporter = WeasyPrintExporter(processes=2)
+        assert pool.submit(exporter.render, book, cover).result() == here
+        assert exporter.last_report["processes"] == 2 and exporter.last_report["parts"] == 3
+
+
+def test_a_worker_that_dies_falls_back_to_one_process(monkeypatch, caplog):
+    from buko.adapters.export import pdf_parallel
+
+    book = spanish_book(words_per_chapter=300, chapters=3)
+    cover = PillowCoverRenderer().render(book)
+    expected = WeasyPrintExporter(processes=1).render(book, cover)
+
+    def dying(conn):
+        import os
+        os._exit(3)
+
+    monkeypatch.setattr(pdf_parallel, "_serve", dying)
+    exporter = WeasyPrintExporter(processes=2)
+    assert exporter.render(book, cover) == expected
+    assert exporter.last_report["processes"] == 1 and "rendering in one process" in caplog.text

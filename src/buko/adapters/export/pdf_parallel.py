@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import logging
 import multiprocessing
+import pickle
 import threading
 import time
 import traceback
@@ -55,6 +56,8 @@ def _serve(conn: Connection) -> None:
             clock["laid"] = time.perf_counter()
             conn.send(("laid", index, pages))
             offset = conn.recv()
+            if offset is None:  # the parent gave up on this book
+                raise SystemExit(0)
             clock["answered"] = time.perf_counter()
             return offset
 
@@ -68,6 +71,8 @@ def _serve(conn: Connection) -> None:
                 "passes": laid.passes, "protected": sorted(w.word for w in laid.protected), "lines": laid.stats,
                 "layout_s": clock["laid"] - clock["start"], "wait_s": clock["answered"] - clock["laid"],
                 "write_s": end - clock["answered"]}))
+        except SystemExit:
+            return
         except BaseException:  # noqa: BLE001 - reported to the parent, which raises
             conn.send(("error", index, traceback.format_exc()))
             return
@@ -109,71 +114,104 @@ class _Book:
 
 def render_in_parts(exporter, m: Manuscript, cover_png: bytes, processes: int) -> bytes:
     """The book's PDF, its chapters laid out in `processes` processes and merged (see the module's doc)."""
-    started = time.perf_counter()
-    parts = [exporter.part(m, c) for c in m.chapters]
-    identifier = m.book_id.encode()
-    context = _context()
-    workers: list[_Worker] = []
-    todo = deque(range(len(parts)))
-    book = _Book()
-    results: dict[int, bytes] = {}
-    reports: dict[int, dict] = {}
+    run = _Run(exporter, m, cover_png)
     try:
-        for _ in range(min(processes, len(parts))):
+        return run.render(processes)
+    except (OSError, EOFError, pickle.PickleError) as failure:  # a pipe broke: a worker is gone
+        raise WorkerFailed(f"{type(failure).__name__}: {failure}") from failure
+    finally:
+        _stop(run.workers)
+
+
+class _Run:
+    """One book rendered in parts: the workers, the chapters' page counts and start pages, their PDFs."""
+
+    def __init__(self, exporter, m: Manuscript, cover_png: bytes):
+        self.exporter, self.m, self.cover_png = exporter, m, cover_png
+        self.parts = [exporter.part(m, c) for c in m.chapters]
+        self.identifier = m.book_id.encode()
+        self.workers: list[_Worker] = []
+        self.todo = deque(range(len(self.parts)))
+        self.book = _Book()
+        self.waiting: dict[int, _Worker] = {}
+        self.results: dict[int, bytes] = {}
+        self.reports: dict[int, dict] = {}
+        self.front: bytes | None = None
+
+    def render(self, processes: int) -> bytes:
+        started = time.perf_counter()
+        exporter, m = self.exporter, self.m
+        context = _context()
+        for _ in range(min(processes, len(self.parts))):
             conn, child = context.Pipe()
             process = context.Process(target=_serve, args=(child,), daemon=True, name="buko-pdf")
             process.start()
             child.close()
-            workers.append(_Worker(process, conn))
-        for worker in workers:
-            _dispatch(worker, todo, parts, exporter.variant, identifier)
-        digits = len(str(len(parts) * 40 + sum(len(c.markdown) for c in m.chapters) // 1500 + 100))
+            self.workers.append(_Worker(process, conn))
+        for worker in self.workers:
+            self._dispatch(worker)
+        # While the workers lay chapters out: how long the front matter is (the contents' numbers stand in as
+        # wide placeholders; the cover is a full page whatever its picture, so a 1-pixel one stands in).
+        digits = len(str(len(self.parts) * 40 + sum(len(c.markdown) for c in m.chapters) // 1500 + 100))
         placeholder = {c.number: "8" * digits for c in m.chapters}
-        # The cover is a full page whatever its picture: a 1-pixel stand-in spares decoding it twice.
-        front = lay_out(_front_html(exporter, m, _PIXEL, placeholder), exporter.variant, check_hyphens=False)
-        book.front_pages = len(front.document.pages)
+        laid = lay_out(_front_html(exporter, m, _PIXEL, placeholder), exporter.variant, check_hyphens=False)
+        self.book.front_pages = len(laid.document.pages)
         blank = None
         if exporter.print_ready and exporter.bleed:  # blank versos keep the crop marks every page has
             blank = exporter.write(lay_out(_blank_html(exporter, m), exporter.variant).document, m)
-        waiting: dict[int, _Worker] = {}
-        _answer(book, waiting)
-        final_front: bytes | None = None
-        while len(results) < len(parts):
-            busy = [w.conn for w in workers if w.index is not None]
-            ready = wait(busy, timeout=SILENCE_SECONDS)
+        self._answer()
+        while len(self.results) < len(self.parts):
+            ready = wait([w.conn for w in self.workers if w.index is not None], timeout=SILENCE_SECONDS)
             if not ready:
                 raise WorkerFailed(f"no word from the PDF workers in {SILENCE_SECONDS} s")
             for conn in ready:
-                worker = next(w for w in workers if w.conn is conn)
-                try:
-                    message = conn.recv()
-                except EOFError:
-                    raise WorkerFailed(f"a PDF worker died (exit code {worker.process.exitcode}) "
-                                       f"on chapter {m.chapters[worker.index].number}") from None
-                if message[0] == "laid":
-                    book.counts[message[1]] = message[2]
-                    waiting[message[1]] = worker
-                    _answer(book, waiting)
-                elif message[0] == "done":
-                    results[message[1]], reports[message[1]] = message[2], message[3]
-                    worker.index = None
-                    _dispatch(worker, todo, parts, exporter.variant, identifier)
-                else:
-                    raise WorkerFailed(f"chapter {m.chapters[message[1]].number}: {message[2]}")
-            if final_front is None and len(book.starts) == len(parts):
-                # Every chapter is placed: the contents can be printed while the workers finish drawing.
-                numbers = {c.number: str(book.starts[i]) for i, c in enumerate(m.chapters)}
-                laid = lay_out(_front_html(exporter, m, cover_png, numbers), exporter.variant, check_hyphens=False)
-                if len(laid.document.pages) != book.front_pages:
-                    raise WorkerFailed("the contents changed length with the real page numbers")
-                final_front = exporter.write(laid.document, m)
-    finally:
-        _stop(workers)
-    merging = time.perf_counter()
-    data = merge(final_front, [results[i] for i in range(len(parts))], book.starts, blank)
-    exporter.last_report = _report(reports, len(parts), processes, time.perf_counter() - started)
-    exporter.last_report["merge_s"] = round(time.perf_counter() - merging, 3)
-    return data
+                self._receive(next(w for w in self.workers if w.conn is conn))
+            if self.front is None and len(self.book.starts) == len(self.parts):
+                self.front = self._final_front()  # while the workers finish drawing
+        _stop(self.workers)
+        merging = time.perf_counter()
+        data = merge(self.front, [self.results[i] for i in range(len(self.parts))], self.book.starts, blank)
+        exporter.last_report = _report(self.reports, len(self.parts), processes, time.perf_counter() - started)
+        exporter.last_report["merge_s"] = round(time.perf_counter() - merging, 3)
+        return data
+
+    def _receive(self, worker: _Worker) -> None:
+        try:
+            message = worker.conn.recv()
+        except (EOFError, OSError):
+            worker.process.join(timeout=1)
+            raise WorkerFailed(f"a PDF worker died (exit code {worker.process.exitcode}) "
+                               f"on chapter {self.m.chapters[worker.index].number}") from None
+        kind, index = message[0], message[1]
+        if kind == "laid":
+            self.book.counts[index] = message[2]
+            self.waiting[index] = worker
+            self._answer()
+        elif kind == "done":
+            self.results[index], self.reports[index] = message[2], message[3]
+            worker.index = None
+            self._dispatch(worker)
+        else:
+            raise WorkerFailed(f"chapter {self.m.chapters[index].number}: {message[2]}")
+
+    def _dispatch(self, worker: _Worker) -> None:
+        if self.todo:
+            worker.index = self.todo.popleft()
+            worker.conn.send((worker.index, self.parts[worker.index], self.exporter.variant, self.identifier))
+
+    def _answer(self) -> None:
+        """Tells each waiting worker whose chapter is now placed how many pages come before it."""
+        self.book.place()
+        for index in [i for i in self.waiting if i < len(self.book.starts)]:
+            self.waiting.pop(index).conn.send(self.book.starts[index] - 1)
+
+    def _final_front(self) -> bytes:
+        numbers = {c.number: str(self.book.starts[i]) for i, c in enumerate(self.m.chapters)}
+        laid = lay_out(_front_html(self.exporter, self.m, self.cover_png, numbers), self.exporter.variant,
+                       check_hyphens=False)
+        if len(laid.document.pages) != self.book.front_pages:
+            raise WorkerFailed("the contents changed length with the real page numbers")
+        return self.exporter.write(laid.document, self.m)
 
 
 def _front_html(exporter, m: Manuscript, cover_png: bytes, pages: dict[int, str]) -> str:
@@ -183,19 +221,6 @@ def _front_html(exporter, m: Manuscript, cover_png: bytes, pages: dict[int, str]
 def _blank_html(exporter, m: Manuscript) -> str:
     """A page with nothing on it but what every page gets (crop marks): the cover page's type, without cover."""
     return exporter.head(m) + '<section class="cover"></section></body></html>'
-
-
-def _dispatch(worker: _Worker, todo: deque, parts: list[str], variant: str | None, identifier: bytes) -> None:
-    if todo:
-        worker.index = todo.popleft()
-        worker.conn.send((worker.index, parts[worker.index], variant, identifier))
-
-
-def _answer(book: _Book, waiting: dict[int, _Worker]) -> None:
-    """Tells each waiting worker whose chapter is now placed how many pages come before it."""
-    book.place()
-    for index in [i for i in waiting if i < len(book.starts)]:
-        waiting.pop(index).conn.send(book.starts[index] - 1)
 
 
 def _stop(workers: list[_Worker]) -> None:
