@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from buko.adapters.export.cover import PillowCoverRenderer
 from buko.adapters.export.pdf_style import BLEED_PT, TRIMS
 from buko.adapters.export.print_cover import MIN_SPINE_TEXT_MM, PAPER_MM, PrintCoverExporter
@@ -53,3 +55,24 @@ def test_a_long_title_stays_on_the_spine(tmp_path):
     on_spine = [w for w in words if BLEED_PT + trim.width <= w[0] and w[2] <= BLEED_PT + trim.width + spine]
     assert len(on_spine) >= 5  # the running title and the author, read along the spine
     assert all(BLEED_PT + 10 <= w[1] and w[3] <= height - BLEED_PT - 10 for w in on_spine), on_spine
+
+
+def test_the_cover_is_sized_from_the_interior_just_rendered_without_laying_it_out_again(tmp_path):
+    book = spanish_book(words_per_chapter=300, chapters=4)
+    cover = PillowCoverRenderer().render(book)
+    files = print_exporters(bleed=True, paper="cream")
+    interior = tmp_path / "interior.pdf"
+    interior.write_bytes(files["pdf-print"].render(book, cover))
+    pages = int(pdf_info(interior)["Pages"])
+
+    def refuse(*_args):
+        raise AssertionError("the interior was laid out again")
+
+    files["cover-pdf"].interior.render = refuse
+    spread = tmp_path / "cover.pdf"
+    spread.write_bytes(files["cover-pdf"].render(book, cover))
+    width = float(re.match(r"([\d.]+) x", pdf_info(spread)["Page size"])[1])
+    assert abs(width - (2 * TRIMS["A5"].width + pages * PAPER_MM["cream"] * 72 / 25.4 + 2 * BLEED_PT)) < 0.6
+    # Another book (other text) is not taken for this one: its interior is laid out.
+    with pytest.raises(AssertionError, match="laid out again"):
+        files["cover-pdf"].render(spanish_book(words_per_chapter=100, chapters=4), cover)

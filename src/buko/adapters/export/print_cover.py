@@ -3,7 +3,13 @@ the print interior's page count."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import io
+import json
+from collections import OrderedDict
+from dataclasses import asdict
 
+import pikepdf
 from weasyprint import HTML
 
 from buko.adapters.export.markup import escape, label, typeset_manuscript
@@ -17,13 +23,53 @@ _MM = 72 / 25.4
 MIN_SPINE_TEXT_MM = 6.0  # thinner spines carry no text: it would not stay on the spine once bound
 
 
+# Interior page counts seen in this process, by book content and trim: the cover spread of a book whose
+# interior was just rendered (`buko export --print`) is sized without laying the interior out again.
+_PAGES: OrderedDict[str, int] = OrderedDict()
+_PAGES_KEPT = 256
+
+
 def spine_mm(pages: int, paper: str = "white") -> float:
     return round(pages * PAPER_MM[paper], 2)
 
 
+def count_pages(pdf: bytes) -> int:
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        return len(document.pages)
+
+
+class PrintInteriorExporter(WeasyPrintExporter):
+    """The printer's interior (`pdf-print`): the book without its cover page; with `bleed`, 3 mm of bleed and
+    crop marks. Its page count is remembered for the cover spread (bleed does not change the pagination)."""
+
+    format = "pdf-print"
+
+    def __init__(self, page_size: str | None = None, *, bleed: bool = False):
+        super().__init__(page_size, print_ready=True, bleed=bleed)
+
+    def pages_key(self, manuscript: Manuscript) -> str:
+        payload = json.dumps([asdict(manuscript), self.trim(manuscript), WeasyPrintExporter.version],
+                             sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def render(self, manuscript: Manuscript, cover_png: bytes) -> bytes:
+        data = super().render(manuscript, cover_png)
+        _PAGES[self.pages_key(manuscript)] = count_pages(data)
+        _PAGES.move_to_end(self.pages_key(manuscript))
+        while len(_PAGES) > _PAGES_KEPT:
+            _PAGES.popitem(last=False)
+        return data
+
+    def page_count(self, manuscript: Manuscript) -> int:
+        """The interior's page count: remembered, else laid out now (exactly as the interior file is)."""
+        known = _PAGES.get(self.pages_key(manuscript))
+        return known if known is not None else count_pages(self.render(manuscript, b""))
+
+
 class PrintCoverExporter(Exporter):
     """Back cover (synopsis, author), spine (title and author, read top to bottom) and the front cover image,
-    with bleed and crop marks. The page count comes from laying out the print interior unless given."""
+    with bleed and crop marks. The page count is the print interior's (remembered when it was just rendered in
+    this process, else laid out) unless given."""
 
     format = "cover-pdf"
     extension = "pdf"
@@ -33,14 +79,13 @@ class PrintCoverExporter(Exporter):
     def __init__(self, page_size: str | None = None, *, paper: str = "white", pages: int | None = None):
         if paper not in PAPER_MM:
             raise ValueError(f"paper must be one of {sorted(PAPER_MM)}")
-        self.interior = WeasyPrintExporter(page_size, print_ready=True, bleed=True)
+        self.interior = PrintInteriorExporter(page_size)
         self.paper, self.pages = paper, pages
         # The spine follows the paper and the interior's layout: either changing makes a new file.
         self.version = f"{self.version}-{paper}-interior{self.interior.version}"
 
     def page_count(self, manuscript: Manuscript) -> int:
-        html = self.interior.html(manuscript, b"")
-        return len(HTML(string=html, url_fetcher=_DataOnlyFetcher()).render().pages)
+        return self.interior.page_count(manuscript)
 
     def render(self, manuscript: Manuscript, cover_png: bytes) -> bytes:
         m = typeset_manuscript(manuscript)

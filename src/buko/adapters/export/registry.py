@@ -18,9 +18,9 @@ def default_exporters(page_size: str | None = None) -> dict[str, Exporter]:
 
 def print_interior(page_size: str | None = None, bleed: bool = True) -> WeasyPrintExporter:
     """The printer's interior: no cover page; with `bleed`, 3 mm of bleed and crop marks."""
-    interior = WeasyPrintExporter(page_size, print_ready=True, bleed=bleed)
-    interior.format = INTERIOR
-    return interior
+    from buko.adapters.export.print_cover import PrintInteriorExporter
+
+    return PrintInteriorExporter(page_size, bleed=bleed)
 
 
 def print_exporters(page_size: str | None = None, paper: str = "white", bleed: bool = True) -> dict[str, Exporter]:
