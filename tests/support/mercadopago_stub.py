@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import html
 import json
 import time
 import uuid
@@ -98,10 +99,14 @@ class MercadoPagoStub(LocalServer):
             if pid not in self.preapprovals:
                 return "unknown subscription", 404
             recurring = self.preapprovals[pid]["auto_recurring"]
+            back = html.escape(_back(self.preapprovals[pid]["back_url"], pid), quote=True)
             return (f"<!doctype html><html lang='es'><head><link rel='icon' href='data:,'><title>MercadoPago stand-in</title></head><body><main>"
                     f"<h1>Suscribirse</h1><p id='amount'>{recurring['transaction_amount']} "
                     f"{recurring['currency_id']}</p><form method='post' action='/subscriptions/checkout/{pid}/approve'>"
-                    f"<button type='submit' id='approve'>Confirmar</button></form></main></body></html>")
+                    f"<button type='submit' id='approve'>Confirmar</button></form>"
+                    # MercadoPago has no cancel URL: a buyer who backs out comes back to the same back_url,
+                    # with the preapproval still pending.
+                    f"<a id='back' href='{back}'>Volver al sitio</a></main></body></html>")
 
         @app.post("/subscriptions/checkout/<pid>/approve")
         async def approve(pid):
@@ -117,14 +122,17 @@ class MercadoPagoStub(LocalServer):
                 await self.send("subscription_authorized_payment", charge)
 
             self.deliveries.append(asyncio.create_task(deliver()))
-            back = self.preapprovals[pid]["back_url"]
-            return redirect(f"{back}{'&' if '?' in back else '?'}preapproval_id={pid}", 303)
+            return redirect(_back(self.preapprovals[pid]["back_url"], pid), 303)
 
         @app.get("/authorized_payments/<cid>")
         async def charge(cid):
             return (self.charges[cid], 200) if cid in self.charges else ({"message": "not found"}, 404)
 
         return app
+
+
+def _back(back_url: str, pid: str) -> str:
+    return f"{back_url}{'&' if '?' in back_url else '?'}preapproval_id={pid}"
 
 
 def _iso(when: datetime) -> str:

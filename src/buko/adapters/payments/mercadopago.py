@@ -108,6 +108,15 @@ class MercadoPagoGateway(PaymentGateway):
     async def cancel_subscription(self, gateway_ref: str, reason: str) -> None:
         await self._sdk(self.sdk.preapproval().update, gateway_ref, {"status": "cancelled"})
 
+    async def checkout_approved(self, gateway_ref: str) -> bool | None:
+        """A preapproval has only a `back_url`, reached whether or not the author approved: what the API
+        reports says which (still `pending` or `cancelled`: the author backed out)."""
+        try:
+            found = await self._sdk(self.sdk.preapproval().get, gateway_ref)
+        except GatewayUnavailable:
+            return None
+        return {"authorized": True, "paused": True, "pending": False, "cancelled": False}.get(found.get("status", ""))
+
     async def verify(self, delivery: WebhookDelivery, now: datetime) -> VerifiedEvent:
         parts = dict(p.strip().split("=", 1) for p in delivery.headers.get("x-signature", "").split(",") if "=" in p)
         ts, v1 = parts.get("ts", ""), parts.get("v1", "")

@@ -86,6 +86,12 @@ class SqlAlchemySubscriptionRepository(_Store, SubscriptionRepository, BillingSu
                  .limit(limit))
         return [subscription_from_row(r) for r in (await self.session.execute(query)).mappings()]
 
+    async def pending_started_before(self, when: datetime, limit: int = 100) -> list[Subscription]:
+        query = (sa.select(subscriptions)
+                 .where(subscriptions.c.status == SubscriptionStatus.PENDING.value, subscriptions.c.started_at < when)
+                 .order_by(subscriptions.c.started_at).limit(limit))
+        return [subscription_from_row(r) for r in (await self.session.execute(query)).mappings()]
+
     async def page(self, status: str | None, offset: int, limit: int,
                    gateway: str | None = None) -> tuple[list[Subscription], int]:
         where = [subscriptions.c.gateway != "manual"]

@@ -109,6 +109,11 @@ class PaymentGateway(abc.ABC):
     @abc.abstractmethod
     async def cancel_subscription(self, gateway_ref: str, reason: str) -> None: ...
 
+    async def checkout_approved(self, gateway_ref: str) -> bool | None:
+        """Asked when the author comes back from a gateway that has no cancel link: True if the author
+        approved the subscription, False if not (nothing was charged), None when it cannot tell."""
+        return None
+
     @abc.abstractmethod
     async def verify(self, delivery: WebhookDelivery, now: datetime) -> VerifiedEvent:
         """Check a webhook's authenticity; raise WebhookRefused otherwise. Fast: no state is read."""
@@ -179,6 +184,10 @@ class BillingSubscriptions(abc.ABC):
 
     @abc.abstractmethod
     async def past_due_until(self, now: datetime, limit: int = 100) -> list: ...
+
+    @abc.abstractmethod
+    async def pending_started_before(self, when: datetime, limit: int = 100) -> list:
+        """Checkouts still pending that were started before `when`."""
 
     @abc.abstractmethod
     async def page(self, status: str | None, offset: int, limit: int,

@@ -20,7 +20,35 @@ from buko.domain.billing.plans import CATALOGUE, Interval, Plan, UnknownPlan, mo
 from buko.domain.billing.subscription import Subscription, SubscriptionStatus, effective_plan, governing
 from buko.domain.errors import Conflict, NotFound
 
+# A checkout the gateway has not confirmed by then was left there (PayPal's approval links last about
+# 3 hours): it is abandoned, and a confirmation that still arrives later activates it all the same.
 PENDING_CHECKOUT_TTL = timedelta(hours=3)
+
+
+async def settle(uow_factory: Callable[[], UnitOfWork], candidates: list[Subscription],
+                 change: Callable[[Subscription], bool]) -> list:
+    """Apply a change decided here to each candidate under its row lock (a webhook applied meanwhile
+    wins: `change` sees the stored state); returns the events raised."""
+    raised = []
+    for candidate in candidates:
+        async with uow_factory() as uow:
+            sub = await uow.subscriptions.get(candidate.id, for_update=True)
+            if sub is not None and change(sub):
+                await uow.subscriptions.save(sub)
+                await uow.commit()
+                raised.extend(sub.events)
+    return raised
+
+
+async def abandon_stale(uow_factory: Callable[[], UnitOfWork], subs: list[Subscription], now: datetime,
+                        ttl: timedelta) -> list[Subscription]:
+    """The author's checkouts left pending past `ttl` are abandoned; returns the list as it now stands."""
+    stale = [s for s in subs if s.status is SubscriptionStatus.PENDING and now - s.started_at >= ttl]
+    if not stale:
+        return subs
+    await settle(uow_factory, stale, lambda sub: sub.abandon_if_stale(now, ttl))
+    async with uow_factory() as uow:
+        return await uow.subscriptions.list_for_user(subs[0].user_id)
 
 
 class SubscribeHandler:
@@ -60,8 +88,9 @@ class CheckoutStarted:
 class Checkouts:
     """Start a subscription at a gateway: a pending Subscription, then the gateway's approve URL."""
 
-    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, gateways: Mapping[str, PaymentGateway]):
-        self.uow, self.clock, self.gateways = uow, clock, gateways
+    def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, gateways: Mapping[str, PaymentGateway],
+                 checkout_ttl: timedelta = PENDING_CHECKOUT_TTL):
+        self.uow, self.clock, self.gateways, self.checkout_ttl = uow, clock, gateways, checkout_ttl
 
     def gateway(self, name: str) -> PaymentGateway:
         found = self.gateways.get(name)
@@ -87,7 +116,10 @@ class Checkouts:
             user = await uow.users.get(cmd.user_id)
             if user is None:
                 raise NotFound(f"no user {cmd.user_id}")
-            current = governing(await uow.subscriptions.list_for_user(user.id), now)
+            subs = await uow.subscriptions.list_for_user(user.id)
+        subs = await abandon_stale(self.uow, subs, now, self.checkout_ttl)
+        async with self.uow() as uow:
+            current = governing(subs, now)
             if current is not None and current.gateway != "manual" and current.status in (
                 SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE
             ):
@@ -122,20 +154,27 @@ class BillingStatus:
     invoices: list[Invoice]
     next_charge_at: datetime | None
     access_until: datetime | None
+    abandoned: Subscription | None = None  # the newest checkout, when it was abandoned and is not `subscription`
 
 
 class Billing:
     """The author's side: status, cancel; the admin's: every subscription and the revenue."""
 
     def __init__(self, uow: Callable[[], UnitOfWork], clock: Clock, gateways: Mapping[str, PaymentGateway],
-                 notify=None):
+                 notify=None, checkout_ttl: timedelta = PENDING_CHECKOUT_TTL):
         self.uow, self.clock, self.gateways, self.notify = uow, clock, gateways, notify
+        self.checkout_ttl = checkout_ttl
 
     async def status(self, user_id: str) -> BillingStatus:
         now = self.clock.now()
         async with self.uow() as uow:
-            sub = governing(await uow.subscriptions.list_for_user(user_id), now)
+            subs = await uow.subscriptions.list_for_user(user_id)
             invoices = await uow.invoices.list_for_user(user_id)
+        subs = await abandon_stale(self.uow, subs, now, self.checkout_ttl)
+        sub = governing(subs, now)
+        newest = max(subs, key=lambda s: s.started_at, default=None)
+        abandoned = newest if newest is not None and newest is not sub and \
+            newest.status is SubscriptionStatus.ABANDONED else None
         active = sub is not None and sub.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
         paid = sub is not None and sub.gateway != "manual"
         return BillingStatus(
@@ -143,6 +182,7 @@ class Billing:
             next_charge_at=sub.current_period_end if active and paid else None,
             access_until=sub.current_period_end if sub is not None and sub.status is SubscriptionStatus.CANCELLED
             else None,
+            abandoned=abandoned,
         )
 
     async def cancel(self, user_id: str, subscription_id: str | None = None) -> Subscription:
@@ -154,7 +194,7 @@ class Billing:
         sub = next((s for s in subs if s.id == subscription_id), None) if subscription_id else governing(subs, now)
         if sub is None or sub.gateway == "manual":
             raise NotFound("you have no paid subscription to cancel")
-        if sub.status in (SubscriptionStatus.CANCELLED, SubscriptionStatus.EXPIRED):
+        if sub.status in (SubscriptionStatus.CANCELLED, SubscriptionStatus.EXPIRED, SubscriptionStatus.ABANDONED):
             raise Conflict(f"the subscription is already {sub.status.value}", {"status": sub.status.value})
         if sub.gateway_ref:
             gateway = self.gateways.get(sub.gateway)
@@ -163,7 +203,8 @@ class Billing:
             await gateway.cancel_subscription(sub.gateway_ref, "cancelled by the author in Buko")
         async with self.uow() as uow:
             sub = await uow.subscriptions.get(sub.id, for_update=True)
-            if sub.status not in (SubscriptionStatus.CANCELLED, SubscriptionStatus.EXPIRED):
+            if sub.status not in (SubscriptionStatus.CANCELLED, SubscriptionStatus.EXPIRED,
+                                  SubscriptionStatus.ABANDONED):
                 sub.cancel(now)
                 await uow.subscriptions.save(sub)
             await uow.commit()
@@ -179,6 +220,37 @@ class Billing:
         if sub is None or sub.user_id != user_id:
             raise NotFound("no such subscription")
         return sub
+
+    async def follow_checkout(self, user_id: str, subscription_id: str, ask_gateway: bool = True) -> Subscription:
+        """A checkout as the author comes back from the gateway. Still pending: past the TTL it is
+        abandoned; and a gateway with no cancel link (MercadoPago) is asked whether the author approved
+        — if not, the author backed out and the checkout is abandoned (nothing was charged; a late
+        approval still activates it)."""
+        sub = await self.subscription(user_id, subscription_id)
+        if sub.status is not SubscriptionStatus.PENDING:
+            return sub
+        now = self.clock.now()
+        if now - sub.started_at >= self.checkout_ttl:
+            raised = await settle(self.uow, [sub], lambda s: s.abandon_if_stale(now, self.checkout_ttl))
+        else:
+            gateway = self.gateways.get(sub.gateway)
+            if not ask_gateway or gateway is None or not sub.gateway_ref or \
+                    await gateway.checkout_approved(sub.gateway_ref) is not False:
+                return sub
+            raised = await settle(self.uow, [sub], _abandon_if_pending("not approved at the gateway", now))
+        if self.notify is not None and raised:
+            await self.notify.billing_events(raised)
+        return await self.subscription(user_id, subscription_id)
+
+    async def abandon_stale_checkouts(self) -> int:
+        """The sweep: every checkout left pending past the TTL is abandoned."""
+        now = self.clock.now()
+        async with self.uow() as uow:
+            stale = await uow.subscriptions.pending_started_before(now - self.checkout_ttl)
+        raised = await settle(self.uow, stale, lambda sub: sub.abandon_if_stale(now, self.checkout_ttl))
+        if self.notify is not None and raised:
+            await self.notify.billing_events(raised)
+        return len(raised)
 
     async def admin_page(self, status: str | None, offset: int, limit: int, gateway: str | None = None,
                          months: int = 12) -> AdminBilling:
@@ -206,6 +278,15 @@ class AdminBilling:
     revenue_last_30_days: dict[str, int]
     monthly_revenue: list[MonthRevenue]
     emails: dict[str, str]
+
+
+def _abandon_if_pending(reason: str, at: datetime) -> Callable[[Subscription], bool]:
+    def change(sub: Subscription) -> bool:
+        if sub.status is not SubscriptionStatus.PENDING:
+            return False
+        sub.abandon(at, reason)
+        return True
+    return change
 
 
 def listed_plans() -> list[Plan]:

@@ -38,3 +38,11 @@ class SubscriptionCancelled(BillingEvent):
 @dataclass(frozen=True)
 class SubscriptionExpired(BillingEvent):
     pass
+
+
+@dataclass(frozen=True)
+class CheckoutAbandoned(BillingEvent):
+    """A checkout the author never approved (left the gateway, backed out, or let it lapse): nothing was
+    charged. A gateway that confirms it later still activates it."""
+
+    reason: str

@@ -2,8 +2,14 @@
 
     pending --activated / payment--> active --payment failed--> past_due --payment--> active
     past_due --grace period over--> expired
-    pending | active | past_due --cancelled--> cancelled   (access runs to the end of the paid period)
+    active | past_due --cancelled--> cancelled   (access runs to the end of the paid period)
+    pending --not approved in time / backed out / cancelled--> abandoned   (nothing was charged)
+    abandoned --activated / payment (the gateway confirms it after all)--> active
     any but expired --expired (by the gateway)--> expired
+
+Abandoning is our own conclusion, not a gateway's fact: it does not stamp `last_event_at`, so a
+gateway's confirmation that happened before (and arrives late) still activates the subscription —
+money taken is never ignored.
 
 Gateways report changes as `GatewayUpdate`s stamped with when they happened. An update older than
 the last one applied never moves the status (events may arrive out of order); a payment always
@@ -19,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from buko.domain.billing.events import (
     BillingEvent,
+    CheckoutAbandoned,
     PaymentFailed,
     PaymentReceived,
     SubscriptionActivated,
@@ -39,8 +46,10 @@ class SubscriptionStatus(StrEnum):
     PAST_DUE = "past_due"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    ABANDONED = "abandoned"
 
 
+UNSETTLED = {SubscriptionStatus.PENDING, SubscriptionStatus.ABANDONED}  # checkouts never paid
 TERMINAL = {SubscriptionStatus.CANCELLED, SubscriptionStatus.EXPIRED}
 
 
@@ -120,16 +129,31 @@ class Subscription:
         extended = self._extend(update.period_end)
         self.events.append(PaymentReceived(self.id, self.user_id, self.plan_code, update.payment_id, update.amount,
                                            update.currency or self.currency, self.current_period_end))
+        if stale and self.status is SubscriptionStatus.ABANDONED:
+            # Paid before the gateway ended the checkout (the end reached us first): the money bought
+            # this period, so the subscription is a cancelled one with access to the period's end.
+            self._end(self.ended_at or update.occurred_at, SubscriptionStatus.CANCELLED)
+            return True
         if stale or self.status in TERMINAL:
             return extended
         was = self.status
-        self.status, self.grace_until = SubscriptionStatus.ACTIVE, None
-        if was is SubscriptionStatus.PENDING:
-            self.events.append(SubscriptionActivated(self.id, self.user_id, self.plan_code))
+        self._activate()
         return extended or was is not SubscriptionStatus.ACTIVE
+
+    def _activate(self) -> None:
+        was = self.status
+        self.status, self.grace_until = SubscriptionStatus.ACTIVE, None
+        if was in UNSETTLED:
+            self.ended_at = None
+            self.events.append(SubscriptionActivated(self.id, self.user_id, self.plan_code))
 
     def _move(self, update: GatewayUpdate, grace: timedelta) -> bool:
         s, change = SubscriptionStatus, update.change
+        if self.status is s.ABANDONED and change is not Change.ACTIVATED:
+            return False
+        if self.status is s.PENDING and change in (Change.CANCELLED, Change.EXPIRED):
+            self.abandon(update.occurred_at, f"{change.value} at the gateway")  # never paid: nothing ends
+            return True
         if change is Change.EXPIRED:
             self._end(update.occurred_at, s.EXPIRED)
             return True
@@ -141,9 +165,7 @@ class Subscription:
         if change is Change.ACTIVATED:
             was = self.status
             self._extend(update.period_end)
-            self.status, self.grace_until = s.ACTIVE, None
-            if was is s.PENDING:
-                self.events.append(SubscriptionActivated(self.id, self.user_id, self.plan_code))
+            self._activate()
             return was is not s.ACTIVE
         if change in (Change.PAYMENT_FAILED, Change.SUSPENDED):
             if self.status is s.PENDING:
@@ -173,11 +195,29 @@ class Subscription:
 
     # -- changes decided here ---------------------------------------------------------
     def cancel(self, at: datetime) -> None:
-        """The author cancels: no more charges; access runs to the end of the paid period."""
-        if self.status in TERMINAL:
+        """The author cancels: no more charges; access runs to the end of the paid period. A checkout
+        that was never paid is abandoned instead (there is nothing to end)."""
+        if self.status in TERMINAL or self.status is SubscriptionStatus.ABANDONED:
             raise InvalidTransition(f"the subscription is already {self.status.value}")
+        if self.status is SubscriptionStatus.PENDING:
+            self.abandon(at, "cancelled by the author")
+            return
         self._end(at, SubscriptionStatus.CANCELLED)
         self.last_event_at = max(self.last_event_at or at, at)
+
+    def abandon(self, at: datetime, reason: str) -> None:
+        """A checkout that was not approved: nothing was charged, the author may check out again."""
+        if self.status is not SubscriptionStatus.PENDING:
+            raise InvalidTransition(f"only a pending checkout can be abandoned, not a {self.status.value} one")
+        self.status, self.ended_at = SubscriptionStatus.ABANDONED, at
+        self.events.append(CheckoutAbandoned(self.id, self.user_id, self.plan_code, reason))
+
+    def abandon_if_stale(self, now: datetime, ttl: timedelta) -> bool:
+        """A pending checkout older than `ttl` was left at the gateway: it is abandoned."""
+        if self.status is SubscriptionStatus.PENDING and now - self.started_at >= ttl:
+            self.abandon(now, "not approved in time")
+            return True
+        return False
 
     def expire_if_due(self, now: datetime) -> bool:
         """A past-due subscription whose grace period is over expires."""
@@ -189,12 +229,12 @@ class Subscription:
 
 def governing(subscriptions: list[Subscription], now: datetime | None = None) -> Subscription | None:
     """The subscription that decides the plan: the newest one that grants access, else the newest
-    one that is not an abandoned checkout, else the newest."""
+    one that is not an unpaid checkout (pending or abandoned), else the newest."""
     ordered = sorted(subscriptions, key=lambda s: s.started_at, reverse=True)
     for sub in ordered:
         if now is not None and sub.grants_access(now):
             return sub
-    settled = [s for s in ordered if s.status is not SubscriptionStatus.PENDING]
+    settled = [s for s in ordered if s.status not in UNSETTLED]
     return settled[0] if settled else (ordered[0] if ordered else None)
 
 

@@ -76,7 +76,9 @@ class BillingOut(BaseModel):
 
 
 class ReturnOut(BaseModel):
-    status: str
+    status: Literal["active", "processing", "not_completed", "not_subscribed"] = Field(
+        description="active: the plan is on; processing: waiting for the gateway's confirmation; "
+                    "not_completed: the checkout was not approved, nothing was charged")
     subscription: SubscriptionOut | None
 
 
@@ -86,7 +88,7 @@ class WebhookOut(BaseModel):
 
 
 class AdminSubscriptionsQuery(BaseModel):
-    status: Literal["pending", "active", "past_due", "cancelled", "expired"] | None = None
+    status: Literal["pending", "active", "past_due", "cancelled", "expired", "abandoned"] | None = None
     gateway: Literal["paypal", "mercadopago"] | None = None
     offset: int = Field(0, ge=0)
     limit: int = Field(20, ge=1, le=100)

@@ -1,6 +1,6 @@
 """Periodic billing and mail duties, run by the workers of the `emails_low` queue: deliver mail whose
 retry is due, apply stored gateway events that never got (or lost) their task, expire past-due
-subscriptions whose grace period ended. Each duty is idempotent, so several workers may run it."""
+subscriptions whose grace period ended, abandon checkouts left pending past their TTL. Each duty is idempotent, so several workers may run it."""
 from __future__ import annotations
 
 import asyncio
@@ -17,6 +17,7 @@ async def run_once(container: Container) -> dict[str, int]:
         "mail": await uc.mail_retry()(),
         "events": await uc.webhooks().requeue_unapplied(),
         "expired": await uc.webhooks().expire_overdue(),
+        "abandoned": await uc.billing().abandon_stale_checkouts(),
     }
 
 

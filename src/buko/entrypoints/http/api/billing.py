@@ -68,15 +68,18 @@ async def checkout(data: s.CheckoutIn, checkouts: Checkouts = Provide[Container.
 @validate_response(s.ReturnOut)
 @inject
 async def back_from_gateway(billing: Billing = Provide[Container.use_cases.billing]):
-    """Where the gateway sends the author after approving: the plan turns active when the gateway's
-    webhook arrives (usually within seconds). `?subscription=ID` follows that checkout's subscription
-    (404 when it is not the caller's); without it, the subscription that decides the plan."""
+    """Where the gateway sends the author back: `active` once the gateway's webhook has arrived (usually
+    within seconds), `processing` until then, `not_completed` when the checkout was not approved
+    (MercadoPago, which has no cancel link, reports the subscription still pending; or it was left for
+    hours): nothing was charged. `?subscription=ID` follows that checkout's subscription (404 when it is
+    not the caller's); without it, the subscription that decides the plan."""
     wanted = request.args.get("subscription", "")
     if wanted:
-        sub = await billing.subscription(caller().user.id, wanted)
+        sub = await billing.follow_checkout(caller().user.id, wanted)
     else:
         sub = (await billing.status(caller().user.id)).subscription
-    return s.ReturnOut(status="active" if sub and sub.status.value == "active" else "processing",
+    state = sub.status.value if sub else ""
+    return s.ReturnOut(status={"active": "active", "abandoned": "not_completed"}.get(state, "processing"),
                        subscription=subscription_out(sub))
 
 

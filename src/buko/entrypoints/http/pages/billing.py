@@ -1,6 +1,7 @@
 """Plans and billing pages: pricing, checkout at a gateway (then its return and cancel pages), the
 author's billing page (status, next charge, cancel at the period's end, receipts). Over the same use
-cases as /api/billing.
+cases as /api/billing. And the page the address-verification mail links to (mail links lead to pages,
+never to JSON).
 
 The checkout form posts here, and the answer is a page that sends the browser on to the gateway
 (a link, followed at once by a zero-delay refresh): the strict CSP's `form-action 'self'` would
@@ -12,6 +13,7 @@ from quart import Blueprint, redirect, request, url_for
 
 from buko.application.billing.ports import GatewayNotConfigured, GatewayUnavailable
 from buko.application.billing.subscriptions import StartCheckout, listed_plans
+from buko.application.notifications import InvalidLink
 from buko.domain.billing.plans import CATALOGUE, CURRENCIES, DEFAULT_PLAN, UnknownPlan
 from buko.domain.errors import Conflict, NotFound
 from buko.entrypoints.http.auth import caller
@@ -34,6 +36,9 @@ STATUS_TEXT = {  # a subscription's status: its name, and what it means for the 
     "expired": (lazy("Expired"),
                 lazy("The subscription ended and your account is back on the Free plan. You can subscribe again "
                      "at any time.")),
+    "abandoned": (lazy("Not completed"),
+                  lazy("The payment was not approved at the gateway, so the subscription did not start and nothing "
+                       "was charged. You can subscribe again at any time.")),
 }
 
 
@@ -101,11 +106,12 @@ async def checkout():
 @bp.get("/billing/return")
 @login_required
 async def returned():
-    """Where the gateway sends the author after approving: "being confirmed" until its webhook lands."""
+    """Where the gateway sends the author back: "being confirmed" until its webhook lands, or "nothing was
+    charged" when the checkout turns out not approved (MercadoPago has no separate cancel link)."""
     subscription_id = request.args.get("subscription", "")
     billing = use_cases().billing()
-    try:
-        sub = await billing.subscription(caller().user.id, subscription_id)
+    try:  # the gateway is asked by the page's polls, a moment after the author is back
+        sub = await billing.follow_checkout(caller().user.id, subscription_id, ask_gateway=False)
     except NotFound:
         return render("billing_return.html", status=404, sub=None, **_texts())
     return render("billing_return.html", sub=sub, gateway=GATEWAY_NAMES.get(sub.gateway, sub.gateway),
@@ -167,3 +173,18 @@ async def cancel():
         return _billing(await billing.status(who.id), 502, _(
             "The payment gateway did not answer, so nothing was changed. Please try again in a few minutes."))
     return to("billing_pages.billing_page", "subscription_cancelled")
+
+
+@bp.get("/account/verify-email")
+async def verify_email():
+    """The link in the verification mail (no log-in needed: the signed token is the credential)."""
+    try:
+        await use_cases().email_verification().confirm(request.args.get("token", ""))
+    except InvalidLink as invalid:
+        expired = "expired" in str(invalid)
+        return render("email_verified.html", status=400, verified=False, message=_(
+            "This confirmation link has expired: links work for 7 days. Your account works as before; to confirm "
+            "the address, ask the site's administrator.") if expired
+            else _("This confirmation link is not valid. Open the whole link from the email (some mail programs "
+                   "split long links)."))
+    return render("email_verified.html", verified=True, message=_("Your email address is confirmed. Thank you!"))
