@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import email
+import re
 import socket
 import threading
+from datetime import UTC, datetime
 from email import policy
+from html import escape, unescape
 
 import pytest
 from aiosmtpd.controller import Controller
 
+from buko.domain.billing.events import PaymentReceived
 from tests.integration.billing_app import app_for, billing_settings, eventually, register
 from tests.integration.conftest_persistence import sqlite_url  # noqa: F401
 
@@ -46,9 +50,12 @@ def inbox(smtp_port):
     controller.stop()
 
 
-def settings(sqlite_url, tmp_path, port):
+HTML = {"Accept": "text/html"}
+
+
+def settings(sqlite_url, tmp_path, port, **extra):
     return billing_settings(sqlite_url, tmp_path, mail_server="127.0.0.1", mail_port=port, mail_use_tls=False,
-                            mail_timeout_seconds=2, mail_retry_base_seconds=0.2, mail_retry_max_seconds=0.5)
+                            mail_timeout_seconds=2, mail_retry_base_seconds=0.2, mail_retry_max_seconds=0.5, **extra)
 
 
 def parts(message):
@@ -65,14 +72,91 @@ async def test_verification_mail_arrives_once_in_the_accounts_language_with_a_wo
         (message,) = inbox.messages
         text, html = parts(message)
         assert "Confirma tu dirección" in message["Subject"] and "Hola, Ana" in text and "<a href=" in html
-        link = next(word for word in text.split() if "/api/auth/verify-email?token=" in word)
+        link = next(word for word in text.split() if "/account/verify-email?token=" in word)
+        assert link in html
         path = link.removeprefix("http://buko.test")
-        assert (await test_app.test_client().get(path)).status_code == 200
-        me = test_app.test_client()
+        # no log-in needed (the token is the key): a browser that asks for Spanish
+        reply = await test_app.test_client().get(path, headers={**HTML, "Accept-Language": "es"})
+        body = await reply.get_data(as_text=True)
+        assert reply.status_code == 200 and reply.mimetype == "text/html"
+        assert 'id="email-verified"' in body and "Dirección de correo confirmada" in body
         async with container.core.uow() as uow:
             assert (await uow.users.get(author.user_id)).email_verified
         forged = path[:-3] + "abc"
-        assert (await me.get(forged)).status_code == 400
+        reply = await test_app.test_client().get(forged, headers=HTML)
+        assert reply.status_code == 400 and 'id="email-not-verified"' in await reply.get_data(as_text=True)
+
+
+LINK = re.compile(r"https?://[^\s\"'<>]+")
+
+
+def links(message) -> set[str]:
+    text, html = parts(message)
+    return set(LINK.findall(text)) | {unescape(u) for u in LINK.findall(html)}
+
+
+async def opens_a_page(client, url: str) -> str:
+    """Follow a mail's link against the app as the author's browser would; the HTML page it lands on."""
+    assert (url + "/").startswith("http://buko.test/") and "/api/" not in url, url
+    path, _, fragment = url.removeprefix("http://buko.test").partition("#")
+    path = path or "/"
+    reply = await client.get(path, headers=HTML, follow_redirects=True)
+    body = await reply.get_data(as_text=True)
+    assert reply.status_code == 200 and reply.mimetype == "text/html", (url, reply.status_code, body[:500])
+    assert "<!doctype html>" in body.lower()
+    if fragment:
+        assert f'id="{fragment}"' in body, (url, "no element for the link's fragment")
+    return body
+
+
+async def test_every_link_in_the_mails_opens_a_web_page(sqlite_url, tmp_path, inbox, smtp_port):
+    """Address check, plan ready, book ready (its downloads), receipt: real pipeline, real SMTP; each
+    link (text and HTML parts) opens a page of the app, not JSON, once logged in."""
+    container, app = app_for(settings(sqlite_url, tmp_path, smtp_port, offline_words_per_second=50_000))
+    async with app.test_app() as test_app:
+        author = await register(test_app.test_client(), locale="es")
+        reply = await author.post("/api/books", {"idea": "Una guía práctica de apicultura urbana",
+                                                 "target_words": 2000, "chapters": 2, "language": "es"})
+        assert reply.status_code == 201, await reply.get_data(as_text=True)
+        book_id = (await reply.get_json())["id"]
+        await eventually(lambda: _book_status(author, book_id, "planned"), timeout=60)
+        assert (await author.post(f"/api/books/{book_id}/approve")).status_code == 200
+        assert (await author.post(f"/api/books/{book_id}/write", {"lanes": 1})).status_code == 202
+        await eventually(lambda: _book_status(author, book_id, "written"), timeout=120)
+        await container.use_cases.notifier().billing_events([PaymentReceived(
+            "sub-1", author.user_id, "author", "PAY-1", 1900, "USD", datetime(2030, 1, 1, tzinfo=UTC))])
+        await eventually(lambda: asyncio.sleep(0, result=len(inbox.messages) >= 4), timeout=30)
+        await container.gateways.brokers()["emails_low"].wait_all()
+
+        by_subject = {m["Subject"]: m for m in inbox.messages}
+        assert len(inbox.messages) == 4 and len(by_subject) == 4
+        plan_ready = next(m for s, m in by_subject.items() if s.startswith("La estructura de"))
+        book_ready = next(m for s, m in by_subject.items() if s.startswith("Tu libro está listo"))
+        receipt = next(m for s, m in by_subject.items() if "Recibo" in s or "recibo" in s)
+        assert f"http://buko.test/books/{book_id}/architecture" in links(plan_ready)
+        downloads = {f"http://buko.test/books/{book_id}/read#download-{fmt}" for fmt in ("pdf", "epub", "docx", "md")}
+        assert downloads | {f"http://buko.test/books/{book_id}/read"} <= links(book_ready)
+        assert "http://buko.test/billing" in links(receipt)
+
+        stranger = test_app.test_client()  # logged out: the page asks to log in, then comes back
+        reply = await stranger.get(f"/books/{book_id}/architecture", headers=HTML)
+        assert reply.status_code == 303 and "/login?next=" in reply.headers["Location"]
+
+        opened = {}
+        for message in inbox.messages:
+            for url in links(message):
+                opened[url] = await opens_a_page(author.client, url)
+        assert len(opened) >= 9
+        title = escape((await (await author.get(f"/api/books/{book_id}")).get_json())["title"], quote=False)
+        assert title and title in opened[f"http://buko.test/books/{book_id}/architecture"]
+        assert title in opened[f"http://buko.test/books/{book_id}/read"]
+        assert 'id="downloads-heading"' in opened[f"http://buko.test/books/{book_id}/read"]
+        assert 'id="receipts-heading"' in opened["http://buko.test/billing"]  # the billing page
+
+
+async def _book_status(author, book_id: str, wanted: str):
+    reply = await author.get(f"/api/books/{book_id}")
+    return (await reply.get_json())["status"] == wanted
 
 
 async def test_smtp_down_then_up_every_message_arrives_once(sqlite_url, tmp_path):

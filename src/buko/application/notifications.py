@@ -25,6 +25,7 @@ from buko.domain.errors import DomainError
 from buko.domain.mail import BACKOFF_BASE, BACKOFF_MAX, MailStatus, OutgoingMail
 
 log = logging.getLogger(__name__)
+FORMAT_NAMES = {"pdf": "PDF", "epub": "EPUB", "docx": "DOCX", "md": "Markdown"}
 DELIVERY_LEASE = timedelta(minutes=2)
 VERIFY_TTL = timedelta(days=7)
 
@@ -135,7 +136,7 @@ class Notifier:
         if user is None or user.email_verified:
             return None
         token = verification_token(self.secret, user.id, user.email, self.clock.now() + VERIFY_TTL)
-        link = f"{self.base_url}/api/auth/verify-email?token={token}"
+        link = f"{self.base_url}/account/verify-email?token={token}"
         return await self.send(f"verify:{user.id}:{user.email}", user.id, "verify_email", {"link": link})
 
     async def architecture_ready(self, book_id: str) -> str | None:
@@ -145,7 +146,7 @@ class Notifier:
             return None
         return await self.send(f"planned:{book.id}:{book.architecture_version}", book.owner_id, "architecture_ready", {
             "title": book.title, "chapters": len(book.architecture.chapters),
-            "link": f"{self.base_url}/api/books/{book.id}/architecture",
+            "link": f"{self.base_url}/books/{book.id}/architecture",  # the architecture editor page
         })
 
     async def book_ready(self, book_id: str) -> str | None:
@@ -153,9 +154,12 @@ class Notifier:
             book = await uow.books.get(book_id)
         if book is None:
             return None
-        downloads = [(fmt.upper(), f"{self.base_url}/api/books/{book.id}/export/{fmt}") for fmt in EXPORT_FORMATS]
+        # Links to pages, never to the API: the reader page has the book and its download buttons (a
+        # fresh export is prepared there, behind the log-in); each format's link lands on its button.
+        reader = f"{self.base_url}/books/{book.id}/read"
+        downloads = [(FORMAT_NAMES.get(fmt, fmt.upper()), f"{reader}#download-{fmt}") for fmt in EXPORT_FORMATS]
         return await self.send(f"written:{book.id}", book.owner_id, "book_ready", {
-            "title": book.title, "words": book.words_written, "downloads": downloads,
+            "title": book.title, "words": book.words_written, "link": reader, "downloads": downloads,
         })
 
     async def billing_events(self, raised: Iterable[billing.BillingEvent]) -> None:
