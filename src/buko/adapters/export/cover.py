@@ -31,6 +31,21 @@ _PALETTES = (  # background, ink, accent
 _DEMO_LINES = {"en": "DEMO TEXT · NOT WRITTEN BY AI", "es": "TEXTO DE DEMOSTRACIÓN · NO ESCRITO POR IA"}
 
 
+# Latin letters and the punctuation that the regular and italic book faces Buko looks for (EB Garamond, Noto,
+# DejaVu) all have: text made only of these needs no look-up in the font's character map (reading one costs
+# ~40 ms a font, a large part of a cover's time). Anything else, or another face, is looked up.
+_BOOK_FACE_TEXT = re.compile("[\u0000-\u017f\u2010-\u2016\u2018-\u201a\u201c-\u201e\u2020-\u2022"
+                             "\u2024-\u2026\u2032-\u2037\u2039\u203a\u20ac]*")
+_BOOK_FACES = ("EBGaramond12-", "EBGaramond-", "NotoSerif-", "NotoSans-", "DejaVuSans")
+
+
+def _face(path: str | None, text: str) -> str | None:
+    """The font file that prints `text`: `path`, or a CJK face when `path` lacks some of its characters."""
+    if path and path.rsplit("/", 1)[-1].startswith(_BOOK_FACES) and _BOOK_FACE_TEXT.fullmatch(text):
+        return path
+    return fonts.covering(path, text)
+
+
 @lru_cache(maxsize=64)
 def _font(path: str | None, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     return ImageFont.truetype(path, size) if path else ImageFont.load_default(size)
@@ -109,7 +124,7 @@ class PillowCoverRenderer(CoverRenderer):
     def _title(self, draw: ImageDraw.ImageDraw, title: str, ink: str, accent: str, family=None) -> int:
         family = family or fonts.serif()
         draw.rectangle((WIDTH / 2 - 200, SAFE_TOP + 60, WIDTH / 2 + 200, SAFE_TOP + 66), fill=accent)
-        font, lines = _fit(title, fonts.covering(family.file("Regular"), title), 1200, 1050, range(210, 60, -6))
+        font, lines = _fit(title, _face(family.file("Regular"), title), 1200, 1050, range(210, 60, -6))
         leading = round(font.size * 1.12)
         top = SAFE_TOP + 200 + max(0, (1050 - leading * len(lines)) // 3)
         for i, line in enumerate(lines):
@@ -121,7 +136,7 @@ class PillowCoverRenderer(CoverRenderer):
     def _subtitle(self, draw: ImageDraw.ImageDraw, subtitle: str, ink: str, top: int, family=None) -> None:
         family = family or fonts.serif()
         room = max(120, 1880 - top)
-        font, lines = _fit(subtitle, fonts.covering(family.file("Italic"), subtitle), 1150, room, range(76, 36, -4))
+        font, lines = _fit(subtitle, _face(family.file("Italic"), subtitle), 1150, room, range(76, 36, -4))
         leading = round(font.size * 1.25)
         for i, line in enumerate(lines[: max(1, room // leading)]):
             draw.text((WIDTH / 2, top + i * leading), line, font=font, fill=ink, anchor="ma")
@@ -130,7 +145,7 @@ class PillowCoverRenderer(CoverRenderer):
         family = family or fonts.serif()
         text = author.upper()
         for size in range(64, 22, -4):
-            font = _font(fonts.covering(family.file("Regular"), text), size)
+            font = _font(_face(family.file("Regular"), text), size)
             tracking = size * 0.18
             width = font.getlength(text) + tracking * (len(text) - 1)
             if width <= 1250:
