@@ -209,3 +209,19 @@ async def _status_is(author, wanted: str):
 async def _invoiced(author):
     state = await billing(author)
     return state if state["invoices"] else None
+
+
+async def test_the_billing_page_tells_of_a_checkout_not_completed_beside_the_plan_in_force(env):
+    """An account on a plan set by an administrator tries a paid checkout and backs out."""
+    from buko.application.commands import Subscribe
+
+    container, test_app, _, mercadopago = env
+    author = await register(test_app.test_client())
+    await container.use_cases.subscribe()(Subscribe(author.user_id, "pro"))
+    started = await check_out(author, "mercadopago")
+    answer = await (await author.get(f"/api/billing/return?subscription={started['subscription_id']}")).get_json()
+    assert answer["status"] == "not_completed"
+    state = await billing(author)
+    assert state["plan"] == "pro" and state["subscription"]["gateway"] == "manual"
+    text = await page(author, "/account/billing")
+    assert 'id="checkout-abandoned"' in text and "Your Author checkout of" in text and "through MercadoPago" in text
