@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from buko.adapters.persistence.tables import mail_outbox
 from buko.application.billing.subscriptions import PENDING_CHECKOUT_TTL
+from buko.entrypoints.worker.billing_duties import run_once
 from tests.integration.billing_app import app_for, billing_settings, eventually, register
 from tests.integration.conftest_persistence import database_url, postgresql_url, sqlite_url  # noqa: F401
 from tests.support import mercadopago_stub as mp
@@ -80,12 +81,14 @@ async def test_the_sweep_abandons_a_left_checkout_and_a_late_approval_still_acti
     author = await register(test_app.test_client())
     started = await check_out(author, "paypal", plan="pro")
     ours, theirs = started["subscription_id"], started["approve_url"].split("ba_token=")[1]
-    sweeping = container.use_cases.billing()
-    assert await sweeping.abandon_stale_checkouts() == 0  # just started: still waiting for the author
+    assert (await run_once(container))["abandoned"] == 0  # just started: still waiting for the author
 
-    sweeping.clock = Later(PENDING_CHECKOUT_TTL + timedelta(minutes=1))
-    assert await sweeping.abandon_stale_checkouts() == 1
-    assert await sweeping.abandon_stale_checkouts() == 0  # once
+    container.use_cases.billing.add_kwargs(clock=Later(PENDING_CHECKOUT_TTL + timedelta(minutes=1)))
+    try:  # the workers' periodic billing duties, 3 hours later
+        assert (await run_once(container))["abandoned"] == 1
+        assert (await run_once(container))["abandoned"] == 0  # once
+    finally:
+        container.use_cases.billing.add_kwargs(clock=container.core.clock)
     state = await billing(author)
     assert state["subscription"]["status"] == "abandoned" and state["plan"] == "free"
     answer = await (await author.get(f"/api/billing/return?subscription={ours}")).get_json()
