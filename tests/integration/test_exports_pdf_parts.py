@@ -3,7 +3,9 @@ laid out in one process: same pages and text, contents numbers = the pages the c
 folios, links that land on the chapters, one structure tree, embedded fonts."""
 from __future__ import annotations
 
+import collections
 import re
+from pathlib import Path
 
 import pikepdf
 import pytest
@@ -17,9 +19,9 @@ from tests.fixtures.spanish_book import spanish_book
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
     """The same 7-chapter book (odd and even chapter lengths, so some chapters need a blank verso before the
-    next one) rendered in one process and in two."""
+    next one; 21,000 words, so a page breaks after a split word at least once) in one process and in two."""
     folder = tmp_path_factory.mktemp("parts")
-    book = spanish_book(words_per_chapter=700, chapters=7)
+    book = spanish_book(words_per_chapter=3000, chapters=7)
     cover = PillowCoverRenderer().render(book)
     out = {}
     for processes in (1, 2):
@@ -27,6 +29,8 @@ def both(tmp_path_factory):
         out[processes] = folder / f"book-{processes}.pdf"
         out[processes].write_bytes(exporter.render(book, cover))
         assert exporter.last_report["processes"] == processes
+        # The fixture has page breaks inside paragraphs whose last line was set again without a split word.
+        assert exporter.last_report["page_turns_reset"] >= 1 and exporter.last_report["page_turns"] == 0
     return book, out
 
 
@@ -36,6 +40,34 @@ def test_merged_pdf_has_the_same_pages_and_text_as_one_laid_out_in_one_process(b
     assert pages == int(pdf_info(pdfs[2])["Pages"]) and pages > 20
     for page in range(1, pages + 1):
         assert flat(page_text(pdfs[1], page)) == flat(page_text(pdfs[2], page)), page
+
+
+def _words(path: Path) -> list[str]:
+    """The PDF's words in reading order, running heads and folios left out and split words joined again."""
+    pages = [[ln.strip() for ln in page.splitlines() if ln.strip()] for page in page_text(path).split("\f")]
+    firsts = collections.Counter(page[0] for page in pages if page)
+    joined = ""
+    for page in pages:
+        for line in (page[1:] if page and firsts[page[0]] >= 3 else page):
+            if not line.isdigit():
+                joined += line[:-1] if line.endswith("\u2010") else line + " "
+    return joined.split()
+
+
+def test_the_hyphenation_limits_move_words_but_never_lose_or_repeat_one(both, tmp_path):
+    """Lines set again at a page turn or after two hyphens carry the same text: the words of the book as
+    WeasyPrint sets it with no limits (no layout job) are the words of the merged PDF, in the same order."""
+    from weasyprint import HTML
+
+    from buko.adapters.export.pdf import DataOnlyFetcher
+
+    book, pdfs = both
+    exporter = WeasyPrintExporter(processes=1)
+    plain = tmp_path / "plain.pdf"
+    plain.write_bytes(HTML(string=exporter.html(book, PillowCoverRenderer().render(book)),
+                           url_fetcher=DataOnlyFetcher()).render().write_pdf())
+    words = _words(plain)
+    assert len(words) > 20_000 and _words(pdfs[2]) == words and _words(pdfs[1]) == words
 
 
 def test_contents_numbers_are_the_pages_the_chapters_open_on_and_folios_run_on(both):

@@ -6,6 +6,8 @@ thread:
 
 - while a paragraph is set, a line that follows MAX_RUN hyphenated lines is set without automatic hyphenation
   (`iter_line_boxes` counts, `split_first_line` obeys), so runs are kept short at no extra cost;
+- when a page breaks inside a paragraph and the page's last line ends in a split word, that line is set again
+  without hyphenation (`_break_line`), so words are rarely split across a page turn;
 
 and, when the content is laid out, before the margin boxes:
 
@@ -48,10 +50,11 @@ class LayoutJob:
     offset: int = 0
     pages: int = 0
     stats: dict = field(default_factory=dict)
+    page_turns_reset: int = 0  # lines set again so that no word is split across a page turn
 
     def laid_out(self, pages: list, root=None) -> None:
         lines = hyphenation.line_ends(pages, root)
-        self.stats = hyphenation.line_stats(lines)
+        self.stats = {**hyphenation.line_stats(lines), "page_turns_reset": self.page_turns_reset}
         if self.check_hyphens:
             words = hyphenation.offending_words(lines)
             if words:
@@ -132,10 +135,41 @@ def _first_line(text, style, context, *args, **kwargs):
     return _split_first_line(text, style, context, *args, **kwargs)
 
 
+_break_line = wp_block._break_line
+
+
+def _page_break_in_lines(context, box, line, new_children, *args, **kwargs):
+    """A page break inside a paragraph: when the last line left on the page ends in a split word, that line is
+    set again without automatic hyphenation (the whole word goes over), so no word is split across a page
+    turn. A line carrying a footnote call is left alone (its note is already on the page): the check after
+    layout catches what remains."""
+    abort, stop, resume_at = _break_line(context, box, line, new_children, *args, **kwargs)
+    if abort or len(new_children) < 2 or _JOB.get() is None or not _ends_split(new_children[-1]):
+        return abort, stop, resume_at
+    last = new_children[-1]
+    if any(getattr(b, "footnote", None) is not None for b in last.descendants()):
+        return abort, stop, resume_at
+    outer = getattr(context, "_buko_no_hyphens", False)
+    context._buko_no_hyphens = True
+    try:
+        again = _iter_line_boxes(context, box.children[0], last.position_y, -float("inf"),
+                                 new_children[-2].resume_at, box, [], [], None, None)
+        replacement, replacement_resume = next(again)
+    except StopIteration:
+        return abort, stop, resume_at
+    finally:
+        context._buko_no_hyphens = outer
+    replacement.resume_at = replacement_resume
+    new_children[-1] = replacement
+    _JOB.get().page_turns_reset += 1
+    return abort, stop, resume_at
+
+
 wp_layout.make_all_pages = _all_pages
 wp_layout.make_margin_boxes = _margin_boxes
 wp_block.iter_line_boxes = _line_boxes
 wp_inline.split_first_line = _first_line
+wp_block._break_line = _page_break_in_lines
 
 
 class DataOnlyFetcher(URLFetcher):

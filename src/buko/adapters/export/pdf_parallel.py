@@ -246,5 +246,6 @@ def _report(reports: dict[int, dict], parts: int, processes: int, seconds: float
         "lines": sum(x["lines"] for x in lines), "hyphenated": sum(x["hyphenated"] for x in lines),
         "max_run": max((x["max_run"] for x in lines), default=0),
         "page_turns": sum(x["page_turns"] for x in lines),
+        "page_turns_reset": sum(x.get("page_turns_reset", 0) for x in lines),
         **{key: round(sum(r[key] for r in reports.values()), 3) for key in ("layout_s", "wait_s", "write_s")},
     }
