@@ -137,6 +137,8 @@ def test_one_structure_tree_covers_every_page_with_unique_keys(both):
     assert info["Tagged"] == "yes"
     fonts = run("pdffonts", str(pdfs[2])).stdout.splitlines()[2:]
     assert fonts and all(line.split()[-5] == "yes" for line in fonts)
+    names = [line.split()[0] for line in fonts]  # each part's subsets carry their own tag
+    assert len(names) == len(set(names)) and all(re.match(r"[A-Z]{6}\+", name) for name in names)
 
 
 def test_bookmarks_point_at_their_pages(both):

@@ -11,7 +11,9 @@ annotations and destinations keep pointing at each other.
 """
 from __future__ import annotations
 
+import hashlib
 import io
+import re
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
@@ -68,6 +70,35 @@ def _copy(out: pikepdf.Pdf, obj: pikepdf.Object) -> pikepdf.Object:
     return obj
 
 
+_TAG = re.compile(r"^([A-Z]{6})\+")
+
+
+def _retag_fonts(pdf: pikepdf.Pdf, part: int) -> None:
+    """Gives the font subsets of a part their own tags ("ABCDEF+Name"): each part embeds its own subset of a
+    face, and a subset tag must name one subset only in the merged file."""
+    def retag(name: pikepdf.Object) -> pikepdf.Name:
+        found = _TAG.match(str(name)[1:])
+        if not found:
+            return name
+        digest = hashlib.sha1(f"{found[1]}/{part}".encode()).digest()
+        tag = "".join(chr(65 + b % 26) for b in digest[:6])
+        return Name("/" + tag + str(name)[7:])
+
+    seen = set()
+    for page in pdf.pages:
+        fonts = page.obj.get("/Resources", {}).get("/Font", {})
+        for font in fonts.values():
+            if font.objgen in seen:
+                continue
+            seen.add(font.objgen)
+            for item in [font, *font.get("/DescendantFonts", ())]:
+                if "/BaseFont" in item:
+                    item.BaseFont = retag(item.BaseFont)
+                descriptor = item.get("/FontDescriptor")
+                if descriptor is not None and "/FontName" in descriptor:
+                    descriptor.FontName = retag(descriptor.FontName)
+
+
 def _blank_like(pdf: pikepdf.Pdf, page: pikepdf.Page, template: pikepdf.Object | None) -> pikepdf.Object:
     """A blank page the size of `page`, drawing what `template` (a copied page) draws: crop marks, as artifacts."""
     blank = Dictionary(Type=Name.Page, Resources=Dictionary(), Contents=pdf.make_stream(b""))
@@ -102,6 +133,7 @@ def merge(front: bytes, chapters: list[bytes], starts: list[int], blank: bytes |
             out.pages.append(pikepdf.Page(_blank_like(out, out.pages[-1], template)))
         if len(out.pages) + 1 != start:
             raise ValueError(f"a chapter would start on page {len(out.pages) + 1}, not {start}")
+        _retag_fonts(src, len(sources))
         shift = next_key
         src_tree = src.Root.StructTreeRoot
         entries = _nums(src_tree.ParentTree)
