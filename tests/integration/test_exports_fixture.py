@@ -160,6 +160,7 @@ def test_docx_notes_are_word_footnotes_and_dates_are_the_books(files):
         relations = z.read("word/_rels/document.xml.rels").decode()
         stamps = {info.date_time[:3] for info in z.infolist()}
     assert body.count("<w:footnoteReference ") == 1 and 'w:id="1"' in notes
+    assert f'descr="Cubierta: {book.title}. {book.author}"' in body  # the cover's alt text, in Spanish
     assert "Archivo del puerto de Cádiz" in notes and "Archivo del puerto de Cádiz" not in body
     assert "relationships/footnotes" in relations
     props = docx.Document(str(files["docx"])).core_properties

@@ -112,3 +112,13 @@ async def test_the_export_task_takes_every_field_the_queue_sends():
     for command in sent:
         await tasks.export_book(**asdict(command), uc=UseCases())
     assert calls == sent
+
+
+def test_a_content_key_takes_any_text():
+    from dataclasses import replace
+
+    from buko.application.books.exporting import content_key
+    from tests.fixtures.hostile_book import hostile_book
+
+    book = hostile_book()
+    assert content_key(book, Named("pdf", "1")) != content_key(replace(book, title="Other"), Named("pdf", "1"))

@@ -50,7 +50,7 @@ class PrintInteriorExporter(WeasyPrintExporter):
     def pages_key(self, manuscript: Manuscript) -> str:
         payload = json.dumps([asdict(manuscript), self.trim(manuscript), WeasyPrintExporter.version],
                              sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(payload.encode()).hexdigest()
+        return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()  # a lone surrogate too
 
     def render(self, manuscript: Manuscript, cover_png: bytes) -> bytes:
         data = super().render(manuscript, cover_png)

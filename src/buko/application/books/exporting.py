@@ -90,7 +90,7 @@ def content_key(manuscript: Manuscript, exporter: Exporter, cover: CoverRenderer
     """A short hash of everything the file is made from: text, front matter, exporter and cover renderer."""
     parts = [asdict(manuscript), exporter.format, _identity(exporter), _identity(cover) if cover else None]
     payload = json.dumps(parts, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()[:16]  # hostile text hashes too
 
 
 def slugify(title: str, limit: int = 60) -> str:
