@@ -54,8 +54,9 @@ class PrintInteriorExporter(WeasyPrintExporter):
 
     def render(self, manuscript: Manuscript, cover_png: bytes) -> bytes:
         data = super().render(manuscript, cover_png)
-        _PAGES[self.pages_key(manuscript)] = count_pages(data)
-        _PAGES.move_to_end(self.pages_key(manuscript))
+        key = self.pages_key(manuscript)
+        _PAGES[key] = count_pages(data)
+        _PAGES.move_to_end(key)
         while len(_PAGES) > _PAGES_KEPT:
             _PAGES.popitem(last=False)
         return data
