@@ -44,17 +44,26 @@ class SharedLoads:
     together share one read of it (for `ttl` seconds), and every watcher of a book that reaches a
     milestone shares one read for that event. A failed load is not kept: the next asker tries again."""
 
-    def __init__(self, ttl: float = 1.0, max_entries: int = 20_000) -> None:
-        self.ttl, self.max_entries = ttl, max_entries
+    PRUNE_EVERY = 5.0  # seconds: expired entries (and the books they hold) are dropped this often
+
+    def __init__(self, ttl: float = 1.0, max_entries: int = 20_000, monotonic=time.monotonic) -> None:
+        self.ttl, self.max_entries, self.monotonic = ttl, max_entries, monotonic
         self._entries: dict[tuple, tuple[float, asyncio.Future]] = {}
+        self._next_prune = 0.0
         self.loads: collections.Counter[str] = collections.Counter()  # reads made, by kind
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     async def get(self, key: tuple, load, ttl: float | None = None):
-        now = time.monotonic()
+        now = self.monotonic()
+        if now >= self._next_prune or len(self._entries) >= self.max_entries:
+            self._entries = {k: e for k, e in self._entries.items() if e[0] >= now}
+            self._next_prune = now + self.PRUNE_EVERY
         entry = self._entries.get(key)
         if entry is None or entry[0] < now:
             if len(self._entries) >= self.max_entries:
-                self._entries = {k: e for k, e in self._entries.items() if e[0] >= now}
+                self._entries.clear()
             task = asyncio.ensure_future(load())
             self.loads[key[0]] += 1
             entry = self._entries[key] = (now + (self.ttl if ttl is None else ttl), task)
