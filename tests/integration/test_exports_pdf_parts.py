@@ -192,11 +192,14 @@ def test_a_render_from_a_thread_forks_from_a_clean_server_and_gives_the_same_byt
 
     book = spanish_book(words_per_chapter=300, chapters=3)
     cover = PillowCoverRenderer().render(book)
-    here = WeasyPrintExporter(processes=2).render(book, cover)
-    assert _context().get_start_method() == "fork"
+    exporter = WeasyPrintExporter(processes=2)
+    exporter.min_part_words = 0
+    here = exporter.render(book, cover)
+    assert exporter.last_report["parts"] == 3 and _context().get_start_method() == "fork"
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(lambda: _context().get_start_method()).result() == "forkserver"
         exporter = WeasyPrintExporter(processes=2)
+        exporter.min_part_words = 0  # a part per chapter
         assert pool.submit(exporter.render, book, cover).result() == here
         assert exporter.last_report["processes"] == 2 and exporter.last_report["parts"] == 3
 
@@ -214,5 +217,34 @@ def test_a_worker_that_dies_falls_back_to_one_process(monkeypatch, caplog):
 
     monkeypatch.setattr(pdf_parallel, "_serve", dying)
     exporter = WeasyPrintExporter(processes=2)
+    exporter.min_part_words = 0
     assert exporter.render(book, cover) == expected
     assert exporter.last_report["processes"] == 1 and "rendering in one process" in caplog.text
+
+
+def test_short_chapters_share_a_part_and_keep_their_own_numbers_and_links(tmp_path):
+    """Each part embeds its own font subsets: chapters under `min_part_words` are grouped, and the contents,
+    links and bookmarks still point at each chapter's own opener."""
+    from buko.adapters.export.pdf_parallel import parts_of
+
+    book = spanish_book(words_per_chapter=600, chapters=9)
+    exporter = WeasyPrintExporter(processes=2)
+    assert parts_of(book, exporter.min_part_words) == [[0, 1, 2, 3], [4, 5, 6, 7], [8]]  # ~650 words each
+    cover = PillowCoverRenderer().render(book)
+    paths = {processes: tmp_path / f"short-{processes}.pdf" for processes in (1, 2)}
+    paths[1].write_bytes(WeasyPrintExporter(processes=1).render(book, cover))
+    paths[2].write_bytes(exporter.render(book, cover))
+    assert exporter.last_report["parts"] == 3
+    pages = int(pdf_info(paths[1])["Pages"])
+    assert pages == int(pdf_info(paths[2])["Pages"])
+    for page in range(1, pages + 1):
+        assert flat(page_text(paths[1], page)) == flat(page_text(paths[2], page)), page
+    claimed = toc_pages(paths[2], [c.title for c in book.chapters], "Índice")
+    with pikepdf.open(paths[2]) as pdf:
+        index = {page.objgen: number for number, page in enumerate(pdf.pages, start=1)}
+        with pdf.open_outline() as outline:
+            marks = {item.title: index[item.destination[0].objgen] for item in outline.root}
+    for chapter in book.chapters:
+        opener = claimed[chapter.title]
+        assert opener % 2 == 1 and marks[chapter.title] == opener
+        assert flat(page_text(paths[2], opener)).upper().startswith(f"CAPÍTULO {chapter.number}")

@@ -15,6 +15,7 @@ from buko.adapters.export.markup import (bind_short_words, escape, label, markdo
                                          typeset_manuscript)
 from buko.adapters.export.pdf_artifacts import mark_page_furniture
 from buko.adapters.export.pdf_pages import DataOnlyFetcher, lay_out
+from buko.adapters.export.pdf_parallel import WorkerFailed, parts_of, render_in_parts
 from buko.adapters.export.pdf_style import TRIMS, stylesheet
 from buko.adapters.export.report import warn_missing_glyphs
 from buko.application.ports import Exporter
@@ -127,6 +128,7 @@ class WeasyPrintExporter(Exporter):
             raise ValueError(f"page size must be one of {sorted(TRIMS)}")
         self.page_size, self.print_ready, self.bleed, self.variant = page_size, print_ready, bleed, variant
         self.processes = processes if processes is not None else pdf_processes()
+        self.min_part_words = 2_500  # chapters shorter than this share a part (pdf_parallel.parts_of)
         self.last_report: dict = {}  # how the last render went (processes, relayouts, hyphenation), for bench/
         if print_ready:
             self.version = f"{self.version}-print{'-bleed' if bleed else ''}"
@@ -134,10 +136,8 @@ class WeasyPrintExporter(Exporter):
     def render(self, manuscript: Manuscript, cover_png: bytes) -> bytes:
         m = typeset_manuscript(manuscript)
         warn_missing_glyphs(m, self.format)
-        processes = min(self.processes, len(m.chapters))
+        processes = min(self.processes, len(parts_of(m, self.min_part_words)))
         if processes > 1:
-            from buko.adapters.export.pdf_parallel import WorkerFailed, render_in_parts
-
             try:
                 return render_in_parts(self, m, cover_png, processes)
             except WorkerFailed as failure:
@@ -204,9 +204,10 @@ class WeasyPrintExporter(Exporter):
             f'<nav class="toc"><h2>{e(label(m.language, "contents"))}</h2><ol>{toc}</ol></nav>'
         )
 
-    def part(self, m: Manuscript, c: ManuscriptChapter) -> str:
-        """One chapter as a document of its own, carrying the book's running head (pdf_parallel.py)."""
-        return self.head(m) + self._chapter(m, c, sets_book=True) + "</body></html>"
+    def part(self, m: Manuscript, chapters: list[ManuscriptChapter]) -> str:
+        """Consecutive chapters as a document of their own, carrying the book's running head (pdf_parallel.py)."""
+        return (self.head(m) + "".join(self._chapter(m, c, sets_book=i == 0) for i, c in enumerate(chapters))
+                + "</body></html>")
 
     @staticmethod
     def _chapter(m: Manuscript, c: ManuscriptChapter, sets_book: bool = False) -> str:

@@ -13,9 +13,9 @@ and, when the content is laid out, before the margin boxes:
 
 - check the hyphenation limits on the laid-out lines (`hyphenation.offending_words`); a violation aborts the
   layout with `Relayout`, so the caller protects those words and lays the document out again;
-- hand the page count to the caller (`on_laid_out`), which answers with the number of pages that come before
-  this document in the book: the folios are drawn from there. This is how chapters laid out in separate
-  processes get the folios of the whole book (pdf_parallel.py).
+- hand the page count and the page each chapter starts on to the caller (`on_laid_out`), which answers with
+  the number of pages that come before this document in the book: the folios are drawn from there. This is
+  how chapters laid out in separate processes get the folios of the whole book (pdf_parallel.py).
 """
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class Relayout(Exception):
 @dataclass
 class LayoutJob:
     check_hyphens: bool = True
-    on_laid_out: Callable[[int], int] | None = None
+    on_laid_out: Callable[[int, dict[str, int]], int] | None = None
     offset: int = 0
     pages: int = 0
     stats: dict = field(default_factory=dict)
@@ -61,7 +61,19 @@ class LayoutJob:
                 raise Relayout(words)
         self.pages = len(pages)
         if self.on_laid_out is not None:
-            self.offset = self.on_laid_out(len(pages))
+            self.offset = self.on_laid_out(len(pages), _chapter_pages(pages))
+
+
+def _chapter_pages(pages: list) -> dict[str, int]:
+    """The page (1-based, in this document) each chapter section (id "chapter-N") starts on."""
+    found: dict[str, int] = {}
+    for number, page in enumerate(pages, start=1):
+        for box in page.children[0].descendants():
+            element = getattr(box, "element", None)
+            anchor = element.get("id", "") if element is not None and box.element_tag == "section" else ""
+            if anchor.startswith("chapter-") and anchor not in found:
+                found[anchor] = number
+    return found
 
 
 _JOB: ContextVar[LayoutJob | None] = ContextVar("buko_layout_job", default=None)
@@ -190,7 +202,7 @@ class Laid:
     stats: dict
 
 
-def lay_out(html: str, variant: str | None, on_laid_out: Callable[[int], int] | None = None,
+def lay_out(html: str, variant: str | None, on_laid_out: Callable[[int, dict[str, int]], int] | None = None,
             check_hyphens: bool = True) -> Laid:
     """Lays `html` out, again with the offending words kept whole while a hyphenation limit is broken (at most
     MAX_PASSES layouts; the last one is kept as it is)."""

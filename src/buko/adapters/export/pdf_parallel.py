@@ -7,7 +7,9 @@ earlier chapter has reported (its own front matter is measured meanwhile), and t
 from there (pdf_pages.py) and writes its PDF. Each chapter starts on a recto: a blank verso is added before a
 chapter when the one before ends on a recto. Once every count is known the parent lays the front matter out
 again with the real page numbers in the contents. One chapter per task keeps both processes busy and means a
-chapter that breaks a hyphenation limit is laid out again alone.
+chapter that breaks a hyphenation limit is laid out again alone. Short chapters share a part with the next
+ones (the exporter's `min_part_words`): each part embeds its own font subsets, so a book of many short chapters
+would otherwise grow.
 
 Workers are forked from the calling process when it runs no other thread (cheap: WeasyPrint is already
 imported), and from a clean fork server otherwise (a fork of a threaded process may inherit a held lock).
@@ -52,9 +54,9 @@ def _serve(conn: Connection) -> None:
 
         clock = {"start": time.perf_counter()}
 
-        def on_laid_out(pages: int) -> int:
+        def on_laid_out(pages: int, chapters: dict[str, int]) -> int:
             clock["laid"] = time.perf_counter()
-            conn.send(("laid", index, pages))
+            conn.send(("laid", index, pages, chapters))
             offset = conn.recv()
             if offset is None:  # the parent gave up on this book
                 raise SystemExit(0)
@@ -128,7 +130,9 @@ class _Run:
 
     def __init__(self, exporter, m: Manuscript, cover_png: bytes):
         self.exporter, self.m, self.cover_png = exporter, m, cover_png
-        self.parts = [exporter.part(m, c) for c in m.chapters]
+        self.groups = parts_of(m, exporter.min_part_words)
+        self.parts = [exporter.part(m, [m.chapters[i] for i in group]) for group in self.groups]
+        self.chapter_pages: dict[str, int] = {}  # "chapter-N" -> its page in its part
         self.identifier = m.book_id.encode()
         self.workers: list[_Worker] = []
         self.todo = deque(range(len(self.parts)))
@@ -181,10 +185,11 @@ class _Run:
         except (EOFError, OSError):
             worker.process.join(timeout=1)
             raise WorkerFailed(f"a PDF worker died (exit code {worker.process.exitcode}) "
-                               f"on chapter {self.m.chapters[worker.index].number}") from None
+                               f"on part {worker.index + 1} of {len(self.parts)}") from None
         kind, index = message[0], message[1]
         if kind == "laid":
             self.book.counts[index] = message[2]
+            self.chapter_pages.update(message[3])
             self.waiting[index] = worker
             self._answer()
         elif kind == "done":
@@ -192,7 +197,7 @@ class _Run:
             worker.index = None
             self._dispatch(worker)
         else:
-            raise WorkerFailed(f"chapter {self.m.chapters[index].number}: {message[2]}")
+            raise WorkerFailed(f"part {index + 1} of {len(self.parts)}: {message[2]}")
 
     def _dispatch(self, worker: _Worker) -> None:
         if self.todo:
@@ -206,12 +211,33 @@ class _Run:
             self.waiting.pop(index).conn.send(self.book.starts[index] - 1)
 
     def _final_front(self) -> bytes:
-        numbers = {c.number: str(self.book.starts[i]) for i, c in enumerate(self.m.chapters)}
+        numbers = {}
+        for part, group in enumerate(self.groups):
+            for i in group:
+                number = self.m.chapters[i].number
+                local = self.chapter_pages.get(f"chapter-{number}")
+                if local is None:
+                    raise WorkerFailed(f"chapter {number} was not found in its part's layout")
+                numbers[number] = str(self.book.starts[part] + local - 1)
         laid = lay_out(_front_html(self.exporter, self.m, self.cover_png, numbers), self.exporter.variant,
                        check_hyphens=False)
         if len(laid.document.pages) != self.book.front_pages:
             raise WorkerFailed("the contents changed length with the real page numbers")
         return self.exporter.write(laid.document, self.m)
+
+
+def parts_of(m: Manuscript, min_words: int) -> list[list[int]]:
+    """Consecutive chapters (indexes) grouped into parts of at least `min_words` words (the last part may be
+    shorter): a chapter of that length or more is a part of its own."""
+    groups: list[list[int]] = [[]]
+    words = 0
+    for i, chapter in enumerate(m.chapters):
+        if groups[-1] and words >= min_words:
+            groups.append([])
+            words = 0
+        groups[-1].append(i)
+        words += len(chapter.markdown.split())
+    return groups
 
 
 def _front_html(exporter, m: Manuscript, cover_png: bytes, pages: dict[int, str]) -> str:
