@@ -125,8 +125,9 @@ class Notifier:
             await uow.commit()
         try:
             await self.queue.enqueue(SendEmail(mail.to, mail.subject, mail.text, mail.html, mail.id))
-        except Exception:  # kept in the outbox: the retry sweep delivers it
-            log.warning("could not queue mail %s; the retry sweep will send it", mail.id, exc_info=True)
+        except Exception as unqueued:  # kept in the outbox: the retry sweep delivers it (one line, no traceback)
+            log.warning("could not queue mail %s (%s: %s); the retry sweep will send it", mail.id,
+                        type(unqueued).__name__, unqueued)
         return mail.id
 
     # -- the mails ----------------------------------------------------------------------
