@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import warnings
 from collections.abc import Coroutine
 
@@ -50,6 +51,9 @@ def run(main: Coroutine) -> int:
             # tasks (logged, or reported as they are garbage-collected at exit) are expected.
             logging.disable(logging.CRITICAL)
             sys.unraisablehook = lambda _unraisable: None
+            # aiosqlite's connection threads may finish a query after the loop has closed and fail to
+            # hand back its result ("Event loop is closed"): nothing is lost, the line stays the last word.
+            threading.excepthook = lambda _args: None
             warnings.simplefilter("ignore")  # "coroutine … was never awaited" of cancelled work
             if task is not None:
                 task.cancel()
