@@ -334,3 +334,24 @@ async def test_two_lanes_completing_chunks_at_once_serialise_and_both_land(uow_f
     final = await stored(uow_factory, book.id)
     assert [c.status for c in final.chunks] == [ChunkStatus.DONE, ChunkStatus.DONE]
     assert final.status is BookStatus.WRITTEN and final.usage == PLANNING_USAGE + total([CHUNK_USAGE] * 2)
+
+
+async def test_an_outline_is_the_book_without_chunk_texts_and_is_never_saved(uow_factory):
+    owner = await add_user(uow_factory)
+    book = writing(owner.id)
+    book.claim_chunk(0, "worker-a", NOW, LEASE)
+    book.complete_chunk(0, "Bees " * 480, CHUNK_USAGE, summary="Bees came.")
+    await save(uow_factory, book)
+    full = await stored(uow_factory, book.id)
+    async with uow_factory() as uow:
+        outline = await uow.books.outline(book.id)
+        assert await uow.books.outline("no-such-book") is None
+        outline.chunks[1].text = "changed in an outline"
+        await uow.commit()  # an outline is not tracked: nothing of it is written
+    assert [c.text for c in outline.chunks[:1]] == [""] and outline.chunks[0].summary == ""
+    shown = {k: v for k, v in state(outline).items() if k != "chunks"}
+    assert shown == {k: v for k, v in state(full).items() if k != "chunks"}
+    strip = lambda c: {k: v for k, v in vars(c).items() if k not in ("text", "summary")}  # noqa: E731
+    assert [strip(c) for c in outline.chunks] == [strip(c) for c in full.chunks]
+    assert outline.words_written == full.words_written == 480 and outline.usage == full.usage
+    assert state(await stored(uow_factory, book.id)) == state(full)

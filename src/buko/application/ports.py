@@ -37,6 +37,11 @@ class BookRepository(abc.ABC):
             self.seen.add(book)
         return book
 
+    async def outline(self, book_id: str) -> Book | None:
+        """The book for showing it: every field but its chunks' texts and summaries, which come back
+        empty. Not tracked: a unit of work never saves it. Adapters that can skip the texts do."""
+        return await self._get(book_id, False)
+
     @abc.abstractmethod
     async def _add(self, book: Book) -> None: ...
 

@@ -24,6 +24,14 @@ class Queries:
     async def book(self, book_id: str) -> Book:
         return await load_book(self.uow, book_id)
 
+    async def book_outline(self, book_id: str) -> Book:
+        """The book without its chunks' texts (status, progress, chunk metadata, usage): for showing it."""
+        async with self.uow() as uow:
+            book = await uow.books.outline(book_id)
+        if book is None:
+            raise NotFound(f"no book {book_id}")
+        return book
+
     async def books_of(self, owner_id: str) -> list[Book]:
         async with self.uow() as uow:
             return await uow.books.list_for_owner(owner_id)

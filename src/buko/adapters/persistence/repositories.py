@@ -113,6 +113,18 @@ class SqlAlchemyBookRepository(BookRepository):
         self._known[book_id] = (book, _snapshot(book, row["version"]))
         return book
 
+    async def outline(self, book_id: str) -> Book | None:
+        """Without the chunks' texts and summaries (a written 100,000-word book is ~600 KB of them): what
+        a book page, a socket's snapshot and a usage update show. Not kept in `_known`: never saved."""
+        row = (await self.session.execute(sa.select(books).where(books.c.id == book_id))).mappings().one_or_none()
+        if row is None:
+            return None
+        shown = [column for column in chunks.c if column.name not in ("text", "summary")]
+        chunk_rows = await self.session.execute(
+            sa.select(*shown).where(chunks.c.book_id == book_id).order_by(CHUNK_INDEX)
+        )
+        return book_from_rows(row, ({**c, "text": "", "summary": ""} for c in chunk_rows.mappings()))
+
     async def save(self, book: Book) -> None:
         """Write the book's changes; raise ConcurrentUpdate if its row moved on since it was loaded."""
         known = self._known.get(book.id)

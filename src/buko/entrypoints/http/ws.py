@@ -194,13 +194,13 @@ def _opening_book(queries, book_id: str, last_seq: int):
     Sockets opening together on a quiet book share one read (a read begun after an earlier socket
     subscribed at the same `last_seq` is at least as new as that socket's buffer, as its own would be)."""
     books: SharedLoads = current_app.extensions["buko_sockets"].books
-    return books.get(("open", book_id, last_seq), lambda: queries.book(book_id))
+    return books.get(("open", book_id, last_seq), lambda: queries.book_outline(book_id))
 
 
 def _book_after(queries, book_id: str, seq: int):
     """The stored book after the milestone event `seq`: one read for all of the book's watchers."""
     books: SharedLoads = current_app.extensions["buko_sockets"].books
-    return books.get(("event", book_id, seq), lambda: queries.book(book_id), ttl=30.0)
+    return books.get(("event", book_id, seq), lambda: queries.book_outline(book_id), ttl=30.0)
 
 
 def _same_origin() -> bool:

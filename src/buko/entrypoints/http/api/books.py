@@ -66,7 +66,7 @@ async def create_book(
     fields["chapter_count"] = fields.pop("chapters")
     fields["author"] = fields["author"] or caller().user.name
     book_id = await create(CreateBook(caller().user.id, Brief(**fields)))
-    return present.book(await queries.book(book_id)), 201
+    return present.book(await queries.book_outline(book_id)), 201
 
 
 @bp.get("")
@@ -86,7 +86,7 @@ async def list_books(query_args: s.PageQuery, queries: Queries = Provide[Contain
 @inject
 async def get_book(book_id: str, queries: Queries = Provide[Container.use_cases.queries]):
     """One book: status, progress, usage and its chunks' metadata."""
-    return present.book(await queries.book(book_id))
+    return present.book(await queries.book_outline(book_id))
 
 
 @bp.delete("/<book_id>")
@@ -117,7 +117,7 @@ async def plan_book(
 @inject
 async def get_architecture(book_id: str, queries: Queries = Provide[Container.use_cases.queries]):
     """The architecture and its version (send the version back with an edit)."""
-    return present.architecture(await queries.book(book_id))
+    return present.architecture(await queries.book_outline(book_id))
 
 
 @bp.put("/<book_id>/architecture")
@@ -135,7 +135,7 @@ async def edit_architecture(
     A stale `version` answers 409 with the current architecture in `details.current`.
     """
     await edit(EditArchitecture(book_id, present.architecture_from(data.architecture), data.version))
-    return present.architecture(await queries.book(book_id))
+    return present.architecture(await queries.book_outline(book_id))
 
 
 @bp.post("/<book_id>/revise")
@@ -158,7 +158,7 @@ async def approve(book_id: str,
                   queries: Queries = Provide[Container.use_cases.queries]):
     """Approve the architecture: the book is split into chunks, ready to be written."""
     await approve_architecture(ApproveArchitecture(book_id))
-    return present.book(await queries.book(book_id))
+    return present.book(await queries.book_outline(book_id))
 
 
 @bp.post("/<book_id>/write")
@@ -222,7 +222,7 @@ async def chunks(book_id: str, query_args: s.PageQuery, queries: Queries = Provi
 @inject
 async def usage(book_id: str, queries: Queries = Provide[Container.use_cases.queries]):
     """Tokens and cost of every model call made for the book."""
-    return s.UsageOut(**(await queries.book(book_id)).usage.as_dict())
+    return s.UsageOut(**(await queries.book_outline(book_id)).usage.as_dict())
 
 
 @bp.get("/<book_id>/export/<any(pdf, epub, docx, md, 'pdf-print', 'cover-pdf'):fmt>")
