@@ -162,8 +162,13 @@ class WeasyPrintExporter(Exporter):
         return (self.head(m) + self.front(m, cover_png) + "".join(self._chapter(m, c) for c in m.chapters)
                 + "</body></html>")
 
-    def head(self, m: Manuscript) -> str:
-        """The document up to `<body>`: language, metadata and the stylesheet."""
+    def css(self, m: Manuscript) -> str:
+        """The stylesheet for this book's trim (and bleed)."""
+        return stylesheet(self.trim(m), self.print_ready and self.bleed)
+
+    def head(self, m: Manuscript, inline_style: bool = True) -> str:
+        """The document up to `<body>`: language, metadata and (unless the caller passes it to WeasyPrint as a
+        parsed sheet: `lay_out(..., css=)`) the stylesheet."""
         e = escape
         return (
             f'<!DOCTYPE html><html lang="{e(m.language)}"><head><meta charset="utf-8"/>'
@@ -173,7 +178,7 @@ class WeasyPrintExporter(Exporter):
             f'<meta name="dcterms.created" content="{m.year:04d}-01-01"/>'
             f'<meta name="dcterms.modified" content="{m.year:04d}-01-01"/>'
             f'<meta name="generator" content="Buko"/>'
-            f"<style>{stylesheet(self.trim(m), self.print_ready and self.bleed)}</style></head><body>"
+            + (f"<style>{self.css(m)}</style>" if inline_style else "") + "</head><body>"
         )
 
     def front(self, m: Manuscript, cover_png: bytes, pages: dict[int, str] | None = None) -> str:
@@ -205,8 +210,9 @@ class WeasyPrintExporter(Exporter):
         )
 
     def part(self, m: Manuscript, chapters: list[ManuscriptChapter]) -> str:
-        """Consecutive chapters as a document of their own, carrying the book's running head (pdf_parallel.py)."""
-        return (self.head(m) + "".join(self._chapter(m, c, sets_book=i == 0) for i, c in enumerate(chapters))
+        """Consecutive chapters as a document of their own, carrying the book's running head (pdf_parallel.py).
+        Its stylesheet is not inline: it is laid out with `lay_out(..., css=self.css(m))`."""
+        return (self.head(m, inline_style=False) + "".join(self._chapter(m, c, sets_book=i == 0) for i, c in enumerate(chapters))
                 + "</body></html>")
 
     @staticmethod

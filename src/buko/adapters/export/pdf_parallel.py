@@ -50,7 +50,7 @@ def _serve(conn: Connection) -> None:
             return
         if message is None:
             return
-        index, html, variant, identifier = message
+        index, html, variant, identifier, css = message
 
         clock = {"start": time.perf_counter()}
 
@@ -64,7 +64,7 @@ def _serve(conn: Connection) -> None:
             return offset
 
         try:
-            laid = lay_out(html, variant, on_laid_out)
+            laid = lay_out(html, variant, on_laid_out, css=css)
             mark_page_furniture(laid.document)
             data = laid.document.write_pdf(pdf_tags=True, pdf_variant=variant, pdf_identifier=identifier,
                                            custom_metadata=False)
@@ -133,6 +133,7 @@ class _Run:
         self.groups = parts_of(m, exporter.min_part_words)
         self.parts = [exporter.part(m, [m.chapters[i] for i in group]) for group in self.groups]
         self.chapter_pages: dict[str, int] = {}  # "chapter-N" -> its page in its part
+        self.css = exporter.css(m)  # parsed once per process, not once per part
         self.identifier = m.book_id.encode()
         self.workers: list[_Worker] = []
         self.todo = deque(range(len(self.parts)))
@@ -158,11 +159,12 @@ class _Run:
         # wide placeholders; the cover is a full page whatever its picture, so a 1-pixel one stands in).
         digits = len(str(len(self.parts) * 40 + sum(len(c.markdown) for c in m.chapters) // 1500 + 100))
         placeholder = {c.number: "8" * digits for c in m.chapters}
-        laid = lay_out(_front_html(exporter, m, _PIXEL, placeholder), exporter.variant, check_hyphens=False)
+        laid = lay_out(_front_html(exporter, m, _PIXEL, placeholder), exporter.variant, check_hyphens=False,
+                       css=self.css)
         self.book.front_pages = len(laid.document.pages)
         blank = None
         if exporter.print_ready and exporter.bleed:  # blank versos keep the crop marks every page has
-            blank = exporter.write(lay_out(_blank_html(exporter, m), exporter.variant).document, m)
+            blank = exporter.write(lay_out(_blank_html(exporter, m), exporter.variant, css=self.css).document, m)
         self._answer()
         while len(self.results) < len(self.parts):
             ready = wait([w.conn for w in self.workers if w.index is not None], timeout=SILENCE_SECONDS)
@@ -202,7 +204,8 @@ class _Run:
     def _dispatch(self, worker: _Worker) -> None:
         if self.todo:
             worker.index = self.todo.popleft()
-            worker.conn.send((worker.index, self.parts[worker.index], self.exporter.variant, self.identifier))
+            worker.conn.send((worker.index, self.parts[worker.index], self.exporter.variant, self.identifier,
+                              self.css))
 
     def _answer(self) -> None:
         """Tells each waiting worker whose chapter is now placed how many pages come before it."""
@@ -220,7 +223,7 @@ class _Run:
                     raise WorkerFailed(f"chapter {number} was not found in its part's layout")
                 numbers[number] = str(self.book.starts[part] + local - 1)
         laid = lay_out(_front_html(self.exporter, self.m, self.cover_png, numbers), self.exporter.variant,
-                       check_hyphens=False)
+                       check_hyphens=False, css=self.css)
         if len(laid.document.pages) != self.book.front_pages:
             raise WorkerFailed("the contents changed length with the real page numbers")
         return self.exporter.write(laid.document, self.m)
@@ -241,12 +244,12 @@ def parts_of(m: Manuscript, min_words: int) -> list[list[int]]:
 
 
 def _front_html(exporter, m: Manuscript, cover_png: bytes, pages: dict[int, str]) -> str:
-    return exporter.head(m) + exporter.front(m, cover_png, pages) + "</body></html>"
+    return exporter.head(m, inline_style=False) + exporter.front(m, cover_png, pages) + "</body></html>"
 
 
 def _blank_html(exporter, m: Manuscript) -> str:
     """A page with nothing on it but what every page gets (crop marks): the cover page's type, without cover."""
-    return exporter.head(m) + '<section class="cover"></section></body></html>'
+    return exporter.head(m, inline_style=False) + '<section class="cover"></section></body></html>'
 
 
 def _stop(workers: list[_Worker]) -> None:

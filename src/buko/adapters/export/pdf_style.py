@@ -56,7 +56,7 @@ _CSS = """
 @page { size: %(width).2fpt %(height).2fpt; margin: %(top).2fpt %(outside).2fpt %(bottom).2fpt %(inside).2fpt;
   %(print)s
   @bottom-center { content: counter(page); font: 8.5pt %(sans)s; color: #444; vertical-align: top;
-    padding-top: %(half).2fpt; } }
+    padding-top: %(half).2fpt; width: 100%%; } }
 @page :left { margin-left: %(outside).2fpt; margin-right: %(inside).2fpt;
   @top-center { content: string(book); %(head)s } }
 @page :right { margin-left: %(inside).2fpt; margin-right: %(outside).2fpt;
@@ -139,6 +139,7 @@ def stylesheet(trim_size: str, print_ready: bool = False) -> str:
         "block": trim.lines * lh - 1, "opener": 5 * lh, "title_top": 8 * lh,
         "hyphens": hyphenation.CSS,
         "print": f"bleed: {BLEED_PT:.2f}pt; marks: crop;" if print_ready else "",
+        # A full-width centre box: WeasyPrint then skips measuring the margin boxes' content on every page.
         "head": f"font: italic 8pt {serif}; color: #555; letter-spacing: 0.04em; "
-                f"vertical-align: bottom; padding-bottom: {lh / 2:.2f}pt;",
+                f"vertical-align: bottom; padding-bottom: {lh / 2:.2f}pt; width: 100%;",
     }
