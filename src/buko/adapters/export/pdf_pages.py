@@ -210,9 +210,11 @@ def parsed_css(text: str) -> CSS:
 
 
 def lay_out(html: str, variant: str | None, on_laid_out: Callable[[int, dict[str, int]], int] | None = None,
-            check_hyphens: bool = True, css: str | None = None) -> Laid:
+            check_hyphens: bool = True, css: str | None = None, font_config=None) -> Laid:
     """Lays `html` out (with the stylesheet `css` besides any inline one), again with the offending words kept
-    whole while a hyphenation limit is broken (at most MAX_PASSES layouts; the last one is kept as it is)."""
+    whole while a hyphenation limit is broken (at most MAX_PASSES layouts; the last one is kept as it is).
+    `font_config` (WeasyPrint's FontConfiguration) may be shared by the documents of one thread: its font caches
+    stay warm (Pango is not thread-safe: never share one between threads)."""
     sheets = [parsed_css(css)] if css else None
     protected: set[hyphenation.Split] = set()
     for attempt in range(1, MAX_PASSES + 1):
@@ -220,7 +222,7 @@ def lay_out(html: str, variant: str | None, on_laid_out: Callable[[int, dict[str
         token = _JOB.set(job)
         try:
             document = HTML(string=html, url_fetcher=DataOnlyFetcher()).render(
-                pdf_tags=True, pdf_variant=variant, stylesheets=sheets)
+                pdf_tags=True, pdf_variant=variant, stylesheets=sheets, font_config=font_config)
             return Laid(document, html, attempt, protected, job.stats)
         except Relayout as relayout:
             protected |= relayout.words

@@ -42,7 +42,11 @@ class WorkerFailed(RuntimeError):
 
 
 def _serve(conn: Connection) -> None:
-    """A worker: renders the chapters it is sent until it is sent None."""
+    """A worker: renders the chapters it is sent until it is sent None (one thread: its parts share one font
+    configuration, whose caches stay warm from part to part)."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    font_config = FontConfiguration()
     while True:
         try:
             message = conn.recv()
@@ -64,7 +68,7 @@ def _serve(conn: Connection) -> None:
             return offset
 
         try:
-            laid = lay_out(html, variant, on_laid_out, css=css)
+            laid = lay_out(html, variant, on_laid_out, css=css, font_config=font_config)
             mark_page_furniture(laid.document)
             data = laid.document.write_pdf(pdf_tags=True, pdf_variant=variant, pdf_identifier=identifier,
                                            custom_metadata=False)
