@@ -105,11 +105,16 @@ def _margin_boxes(context, page, state):
     return _make_margin_boxes(context, page, state)
 
 
-def _ends_split(line) -> bool:
-    for box in reversed(list(line.descendants())):
-        if isinstance(box, boxes.TextBox) and box.text.strip():
-            return box.text.rstrip().endswith(hyphenation.AUTO_HYPHEN)
-    return False
+def _ends_split(box) -> bool | None:
+    """Whether the last text of a line ends in a hyphen WeasyPrint added (None: no text in `box`)."""
+    if isinstance(box, boxes.TextBox):
+        text = box.text.rstrip()
+        return text.endswith(hyphenation.AUTO_HYPHEN) if text else None
+    for child in reversed(getattr(box, "children", ())):
+        found = _ends_split(child)
+        if found is not None:
+            return found
+    return None
 
 
 _iter_line_boxes = wp_block.iter_line_boxes
