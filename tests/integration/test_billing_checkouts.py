@@ -228,3 +228,48 @@ async def test_the_billing_page_tells_of_a_checkout_not_completed_beside_the_pla
     assert state["plan"] == "pro" and state["subscription"]["gateway"] == "manual"
     text = await page(author, "/account/billing")
     assert 'id="checkout-abandoned"' in text and "Your Author checkout of" in text and "through MercadoPago" in text
+
+
+async def _activate(test_app, paypal, theirs: str) -> None:
+    """The author approves at PayPal: the subscription is activated and its first payment taken."""
+    resource = paypal.approve(theirs)
+    body = paypal.event("BILLING.SUBSCRIPTION.ACTIVATED", resource)
+    assert (await test_app.test_client().post("/api/webhooks/paypal", data=body, headers=paypal.sign(body))).status_code == 200
+    body = paypal.event("PAYMENT.SALE.COMPLETED", paypal.sale(theirs))
+    assert (await test_app.test_client().post("/api/webhooks/paypal", data=body, headers=paypal.sign(body))).status_code == 200
+
+
+async def test_a_new_checkout_cancels_the_earlier_one_at_the_gateway(env):
+    container, test_app, paypal, _ = env
+    author = await register(test_app.test_client())
+    first = await check_out(author, "paypal")
+    first_ref = first["approve_url"].split("ba_token=")[1]
+    second = await check_out(author, "paypal", plan="pro")
+    assert paypal.subscriptions[first_ref]["status"] == "CANCELLED"  # approving it now cannot charge
+    assert (await subscription(container, first["subscription_id"])).status.value == "abandoned"
+    state = await billing(author)
+    assert state["subscription"]["id"] == second["subscription_id"] and state["subscription"]["status"] == "pending"
+
+
+async def test_two_checkouts_both_approved_leave_one_subscription_charging(env):
+    container, test_app, paypal, _ = env
+    author = await register(test_app.test_client())
+    first = await check_out(author, "paypal")
+    first_ref = first["approve_url"].split("ba_token=")[1]
+    paypal.refuse_cancel.add(first_ref)  # PayPal would not cancel it: both can be approved
+    second = await check_out(author, "paypal", plan="pro")
+    second_ref = second["approve_url"].split("ba_token=")[1]
+    await _activate(test_app, paypal, first_ref)
+    await eventually(lambda: _has_status(container, first["subscription_id"], "active"))
+    await _activate(test_app, paypal, second_ref)
+    await eventually(lambda: _has_status(container, second["subscription_id"], "cancelled"))
+    assert paypal.subscriptions[second_ref]["status"] == "CANCELLED"  # the second never charges again
+    assert paypal.subscriptions[first_ref]["status"] == "ACTIVE"
+    assert (await subscription(container, first["subscription_id"])).status.value == "active"
+    await container.gateways.brokers()["emails_low"].wait_all()
+    assert "subscription_ending" not in await mails(container, author.user_id)
+
+
+async def _has_status(container, sub_id: str, status: str):
+    found = await subscription(container, sub_id)
+    return found if found.status.value == status else None

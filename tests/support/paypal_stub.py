@@ -33,6 +33,7 @@ class PayPalStub(LocalServer):
         self.webhook_url = ""  # where the hosted approval page sends its events (browser tests)
         self.webhook_delay = 0.0  # seconds after the buyer is sent back (PayPal's webhooks come later)
         self.deliveries: list[asyncio.Task] = []
+        self.refuse_cancel: set[str] = set()  # subscriptions whose cancel PayPal refuses (e.g. awaiting approval)
         super().__init__(self._app())
 
     # -- what tests do -------------------------------------------------------------------
@@ -138,6 +139,8 @@ class PayPalStub(LocalServer):
         async def cancel_subscription(sid):
             if sid not in self.subscriptions:
                 return {"name": "RESOURCE_NOT_FOUND"}, 404
+            if sid in self.refuse_cancel:
+                return {"name": "UNPROCESSABLE_ENTITY", "details": [{"issue": "SUBSCRIPTION_STATUS_INVALID"}]}, 422
             self.subscriptions[sid]["status"] = "CANCELLED"
             return "", 204
 

@@ -2,6 +2,7 @@
 billing page shows."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +20,8 @@ from buko.domain.billing.invoices import Invoice
 from buko.domain.billing.plans import CATALOGUE, Interval, Plan, UnknownPlan, month_start, plan_named
 from buko.domain.billing.subscription import Subscription, SubscriptionStatus, effective_plan, governing
 from buko.domain.errors import Conflict, NotFound
+
+log = logging.getLogger(__name__)
 
 # A checkout the gateway has not confirmed by then was left there (PayPal's approval links last about
 # 3 hours): it is abandoned, and a confirmation that still arrives later activates it all the same.
@@ -125,11 +128,13 @@ class Checkouts:
             ):
                 raise Conflict("you already have a subscription; cancel it first (it runs to the end of "
                                "the paid period)", {"subscription_id": current.id, "plan": current.plan_code})
+            older = [s for s in subs if s.status is SubscriptionStatus.PENDING and s.gateway != "manual"]
             remote_plan = ""
             if gateway.needs_setup:
                 remote_plan = await uow.gateway_plans.find(gateway.name, plan.code, cmd.interval, currency) or ""
                 if not remote_plan:
                     raise GatewayNotConfigured(f"{gateway.name} has no plans yet: run `buko billing setup`")
+        await self._withdraw(older, now)
         sub = Subscription(user.id, plan.code, SubscriptionStatus.PENDING, now, interval=Interval(cmd.interval).value,
                            gateway=gateway.name, currency=currency, amount=amount)
         checkout = await gateway.create_subscription(CheckoutRequest(
@@ -141,6 +146,22 @@ class Checkouts:
             await uow.subscriptions.save(sub)
             await uow.commit()
         return CheckoutStarted(sub.id, checkout.approve_url)
+
+
+    async def _withdraw(self, older: list[Subscription], now: datetime) -> None:
+        """A new checkout replaces the author's earlier ones still awaiting approval: each is cancelled at
+        its gateway, so approving it later cannot charge a second subscription, and abandoned here. A
+        gateway that refuses (or cannot be reached) is logged; should that checkout still be approved, the
+        webhook cancels the second subscription (Webhooks.apply)."""
+        for old in older:
+            gateway = self.gateways.get(old.gateway)
+            if gateway is not None and old.gateway_ref:
+                try:
+                    await gateway.cancel_subscription(old.gateway_ref, "replaced by a newer checkout")
+                except Exception as refused:  # noqa: BLE001 — best effort, the webhook is the backstop
+                    log.warning("could not cancel checkout %s at %s (%s); a late approval of it will be "
+                                "cancelled when it arrives", old.id, old.gateway, refused)
+        await settle(self.uow, older, _abandon_if_pending("replaced by a newer checkout", now))
 
 
 def _with_ref(url: str, subscription_id: str) -> str:

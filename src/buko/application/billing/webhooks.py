@@ -12,7 +12,7 @@ from buko.application.commands import ApplyPaymentEvent
 from buko.application.ports import Clock, TaskQueue, UnitOfWork
 from buko.domain.billing.events import PaymentReceived
 from buko.domain.billing.invoices import Invoice, PaymentEvent
-from buko.domain.billing.subscription import DEFAULT_GRACE, Change
+from buko.domain.billing.subscription import DEFAULT_GRACE, Change, SubscriptionStatus
 from buko.domain.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class Webhooks:
             raise GatewayUnavailable(f"{event.gateway} is not configured in this worker")
         resolved = await gateway.resolve(event)
         now = self.clock.now()
-        raised = []
+        raised, duplicates = [], []
         async with self.uow() as uow:
             event = await uow.payment_events.get(cmd.event_row_id, for_update=True)
             if event.applied_at is not None:
@@ -93,6 +93,9 @@ class Webhooks:
                     sub.gateway_ref = item.gateway_ref
                 before = sub.status
                 sub.apply(item.update, self.grace)
+                if before is not SubscriptionStatus.ACTIVE and sub.status is SubscriptionStatus.ACTIVE and \
+                        await self._already_subscribed(uow, sub):
+                    duplicates.append(sub)
                 update = item.update
                 if update.change in (Change.PAYMENT_COMPLETED, Change.PAYMENT_FAILED) and update.payment_id:
                     paid = update.change is Change.PAYMENT_COMPLETED
@@ -117,9 +120,38 @@ class Webhooks:
             event.applied_at, event.outcome = now, "; ".join(outcomes) or "ignored"
             await uow.payment_events.save(event)
             await uow.commit()
+        for duplicate in duplicates:
+            raised.extend(await self._cancel_duplicate(gateway, duplicate, now))
         if self.notify is not None and raised:
             await self.notify.billing_events(raised)
         return event.outcome
+
+    @staticmethod
+    async def _already_subscribed(uow: UnitOfWork, sub) -> bool:
+        """Whether the author already had another paid subscription running when this one started."""
+        return any(other.id != sub.id and other.gateway != "manual" and
+                   other.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
+                   for other in await uow.subscriptions.list_for_user(sub.user_id))
+
+    async def _cancel_duplicate(self, gateway: PaymentGateway, sub, now) -> list:
+        """A second paid subscription (two checkouts approved): it is cancelled at the gateway at once, so it
+        never charges again, and here (its paid period still counts). Its first payment is due back to the
+        author: logged for the administrators, who see it cancelled on the admin billing page."""
+        try:
+            await gateway.cancel_subscription(sub.gateway_ref, "the author already has a Buko subscription")
+        except Exception as refused:  # noqa: BLE001 — still active at the gateway: say so, loudly, once
+            log.error("DUPLICATE subscription %s of user %s could not be cancelled at %s (%s): cancel it there "
+                      "and refund its payment", sub.id, sub.user_id, gateway.name, refused)
+            return []
+        async with self.uow() as uow:
+            stored = await uow.subscriptions.get(sub.id, for_update=True)
+            if stored.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE):
+                stored.cancel(now)
+                await uow.subscriptions.save(stored)
+                await uow.commit()
+        log.warning("duplicate subscription %s of user %s cancelled at %s; refund its first payment",
+                    sub.id, sub.user_id, gateway.name)
+        return []  # no "your subscription ends" mail: the author's first subscription goes on
 
     async def requeue_unapplied(self, min_age: timedelta = timedelta(minutes=1)) -> int:
         """Queue again stored events that were never applied (a lost task, a subscription that was late)."""
