@@ -7,13 +7,15 @@ import email
 import re
 import socket
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import policy
 from html import escape, unescape
 
 import pytest
 from aiosmtpd.controller import Controller
 
+from buko.application.notifications import verification_token
+from buko.bootstrap import link_secret
 from buko.domain.billing.events import PaymentReceived
 from tests.integration.billing_app import app_for, billing_settings, eventually, register
 from tests.integration.conftest_persistence import sqlite_url  # noqa: F401
@@ -84,7 +86,16 @@ async def test_verification_mail_arrives_once_in_the_accounts_language_with_a_wo
             assert (await uow.users.get(author.user_id)).email_verified
         forged = path[:-3] + "abc"
         reply = await test_app.test_client().get(forged, headers=HTML)
-        assert reply.status_code == 400 and 'id="email-not-verified"' in await reply.get_data(as_text=True)
+        forged_page = await reply.get_data(as_text=True)
+        assert reply.status_code == 400 and 'id="email-not-verified"' in forged_page
+        assert "expired" not in forged_page
+        # a genuine link past its date: the page says it expired (not that it is broken)
+        secret = link_secret(container.settings())
+        async with container.core.uow() as uow:
+            address = (await uow.users.get(author.user_id)).email
+        stale = verification_token(secret, author.user_id, address, datetime.now(UTC) - timedelta(days=1))
+        reply = await test_app.test_client().get(f"/account/verify-email?token={stale}", headers=HTML)
+        assert reply.status_code == 400 and "expired" in await reply.get_data(as_text=True)
 
 
 LINK = re.compile(r"https?://[^\s\"'<>]+")

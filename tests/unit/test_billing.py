@@ -168,3 +168,13 @@ def test_an_abandoned_checkout_does_not_hide_the_settled_subscription():
     left.abandon_if_stale(NOW + TTL, TTL)
     assert governing([left, old], NOW + TTL) is old
     assert governing([left], NOW + TTL) is left
+
+
+@pytest.mark.parametrize("status, gateway, can", [
+    (SubscriptionStatus.PENDING, "paypal", True), (SubscriptionStatus.ACTIVE, "mercadopago", True),
+    (SubscriptionStatus.PAST_DUE, "paypal", True), (SubscriptionStatus.ACTIVE, "manual", False),
+    (SubscriptionStatus.CANCELLED, "paypal", False), (SubscriptionStatus.EXPIRED, "paypal", False),
+    (SubscriptionStatus.ABANDONED, "paypal", False),
+])
+def test_what_the_author_may_cancel(status, gateway, can):
+    assert Subscription("u", "author", status, NOW, gateway=gateway).author_can_cancel is can

@@ -84,7 +84,7 @@ class EmailVerification:
             if user is None or not hmac.compare_digest(expected.split(".")[2], mac):
                 raise InvalidLink("this confirmation link is not valid")
             if self.clock.now() > expires:
-                raise InvalidLink("this confirmation link has expired; log in to get a new one")
+                raise InvalidLink("this confirmation link has expired; log in to get a new one", expired=True)
             if not user.email_verified:
                 user.email_verified = True
                 await uow.users.save(user)
@@ -96,6 +96,10 @@ class EmailVerification:
 
 class InvalidLink(DomainError):
     code = "invalid_link"
+
+    def __init__(self, message: str, expired: bool = False):
+        super().__init__(message)
+        self.expired = expired  # a genuine link past its date (the page says so), not a forged or broken one
 
 
 class Notifier:

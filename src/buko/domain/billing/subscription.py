@@ -103,6 +103,12 @@ class Subscription:
         return plan_named(self.plan_code)
 
     # -- what the subscription grants ------------------------------------------------
+    @property
+    def author_can_cancel(self) -> bool:
+        """A paid subscription (or its checkout) that still charges or may: what the author's cancel acts on."""
+        return self.gateway != "manual" and self.status in (
+            SubscriptionStatus.PENDING, SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE)
+
     def grants_access(self, now: datetime | None) -> bool:
         if self.status is SubscriptionStatus.ACTIVE:
             return True

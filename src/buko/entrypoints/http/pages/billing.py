@@ -145,7 +145,7 @@ def _texts() -> dict:
 def _billing(status, code: int = 200, error: str = ""):
     sub = status.subscription
     paid = sub is not None and sub.gateway != "manual"
-    cancellable = paid and sub.status.value in ("pending", "active", "past_due")
+    cancellable = sub is not None and sub.author_can_cancel
     return render("account_billing.html", status=code, error=error, billing=status, sub=sub, paid=paid,
                   cancellable=cancellable, now=container().core.clock().now(), **_texts())
 
@@ -155,7 +155,7 @@ def _billing(status, code: int = 200, error: str = ""):
 async def confirm_cancel():
     status = await use_cases().billing().status(caller().user.id)
     sub = status.subscription
-    if sub is None or sub.gateway == "manual" or sub.status.value not in ("pending", "active", "past_due"):
+    if sub is None or not sub.author_can_cancel:
         return to("billing_pages.billing_page")
     return render("billing_cancel.html", billing=status, sub=sub, free=CATALOGUE[DEFAULT_PLAN])
 
@@ -181,7 +181,7 @@ async def verify_email():
     try:
         await use_cases().email_verification().confirm(request.args.get("token", ""))
     except InvalidLink as invalid:
-        expired = "expired" in str(invalid)
+        expired = invalid.expired
         return render("email_verified.html", status=400, verified=False, message=_(
             "This confirmation link has expired: links work for 7 days. Your account works as before; to confirm "
             "the address, ask the site's administrator.") if expired
