@@ -77,6 +77,57 @@ def test_register_plan_edit_approve_watch_download_and_switch_to_spanish(page: P
     assert not page.console_errors, page.console_errors
 
 
+def test_the_print_interior_downloads_with_bleed_and_crop_marks(page: Page, tmp_path):
+    """The reader's "For print" group: ticking the bleed box puts `?bleed=true` on the interior's link (and
+    the paper on the cover's), and clicking it downloads the printer's PDF through the same 202-polling
+    component as the reading copies."""
+    register(page)
+    book_id = new_book(page, words=1200, chapters=2)
+    write_by_api(page, book_id)
+    wait_status(page, book_id, {"written"})
+    page.goto(f"/books/{book_id}/read")
+    exports = f"/api/books/{book_id}/export"
+    interior, cover = page.locator("#download-pdf-print"), page.locator("#download-cover-pdf")
+    expect(interior).to_have_attribute("href", f"{exports}/pdf-print?bleed=false")
+    expect(cover).to_have_attribute("href", f"{exports}/cover-pdf?paper=white")
+    page.get_by_label("with 3 mm bleed and crop marks").check()
+    expect(interior).to_have_attribute("href", f"{exports}/pdf-print?bleed=true")
+    page.get_by_label("Cream").check()
+    expect(cover).to_have_attribute("href", f"{exports}/cover-pdf?paper=cream")
+    answers: list[tuple[str, int, str, bytes]] = []  # what the page asked for, and what the server answered
+
+    def through(route):
+        answer = route.fetch()
+        answers.append((route.request.url, answer.status, answer.headers.get("content-type", ""), answer.body()))
+        route.fulfill(response=answer)
+
+    page.route(re.compile(r"/api/books/[^/]+/export/"), through)
+    with page.expect_download(timeout=120_000) as download:
+        interior.click()
+    assert answers and all(url.endswith(f"{exports}/pdf-print?bleed=true") for url, *_ in answers), answers
+    assert [status for _, status, *_ in answers[:-1]] == [202] * (len(answers) - 1)  # polled while it rendered
+    _, status, media_type, body = answers[-1]
+    assert status == 200 and media_type == "application/pdf" and body.startswith(b"%PDF")
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name.endswith("-print.pdf") and saved.read_bytes().startswith(b"%PDF")
+    # 3 mm (8.5 pt) of bleed on every side of the trimmed page
+    boxes = subprocess.run(["pdfinfo", "-box", str(saved)], capture_output=True, text=True, check=True).stdout
+    number = r"\s+(-?[\d.]+)"
+    media, trim = (tuple(float(v) for v in re.search(box + ":" + number * 4, boxes).groups())
+                   for box in ("MediaBox", "TrimBox"))
+    assert all(abs(t - m - 8.5) < 0.2 for t, m in zip(trim[:2], media[:2])), boxes
+    assert all(abs(m - t - 8.5) < 0.2 for t, m in zip(trim[2:], media[2:])), boxes
+    expect(interior).not_to_have_attribute("aria-busy", "true")
+    expect(page.locator("#downloads-heading ~ p .error")).to_be_hidden()
+    page.locator("header button[value=es]").click()
+    expect(page.locator("#print-heading")).to_have_text("Para imprenta")
+    expect(interior).to_have_text("Interior para imprenta (PDF)")
+    expect(page.get_by_label("con sangrado de 3 mm y marcas de corte")).not_to_be_checked()
+    expect(cover).to_have_text("Cubierta para imprenta (PDF)")
+    assert not page.console_errors, page.console_errors
+
+
 def test_the_live_page_recovers_from_a_socket_closed_mid_chunk(page: Page):
     register(page)
     book_id = new_book(page, words=2000, chapters=2)

@@ -1,10 +1,19 @@
 // Downloads: ask for the file; while it renders (202 + Retry-After) show "preparing…", then download it.
+// The printer's files carry their options in the link: the interior `?bleed=`, the cover `?paper=`.
 import { csrf } from "./common.js";
 
 export function exportsPanel() {
   return {
     busy: "",
     failed: "",
+    exports: "",
+    bleed: false,
+    paper: "white",
+    init() {
+      this.exports = this.$el.dataset.exports || "";
+    },
+    get interiorHref() { return `${this.exports}/pdf-print?bleed=${this.bleed ? "true" : "false"}`; },
+    get coverHref() { return `${this.exports}/cover-pdf?paper=${encodeURIComponent(this.paper)}`; },
     async download(event) {
       const link = event.currentTarget;
       const fmt = link.dataset.format;
@@ -25,7 +34,7 @@ export function exportsPanel() {
           const url = URL.createObjectURL(blob);
           const a = document.createElement("a");
           a.href = url;
-          a.download = name ? decodeURIComponent(name[1]) : `book.${fmt}`;
+          a.download = name ? decodeURIComponent(name[1]) : `book.${link.dataset.extension || fmt}`;
           document.body.append(a);
           a.click();
           a.remove();

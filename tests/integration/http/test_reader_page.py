@@ -1,0 +1,114 @@
+"""The reader page's Download card, in English and Spanish: the reading copies, and a "For print" group
+whose links carry the printer's options in their query strings (the interior `?bleed=`, the cover
+`?paper=`), driven by the same download component, with labelled controls and no inline script or style."""
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from tests.integration.http.client import BRIEF, wait_status
+
+HTML = {"Accept": "text/html"}
+TEXTS = {
+    "en": {"download": "Download", "group": "For print",
+           "hint": "Upload these files to a print-on-demand service; the downloads above are reading copies, "
+                   "for screens.",
+           "interior": "Print interior (PDF)", "bleed": "with 3 mm bleed and crop marks",
+           "cover": "Print cover (PDF)", "paper": "Paper (sets the spine width)", "white": "White", "cream": "Cream"},
+    "es": {"download": "Descargar", "group": "Para imprenta",
+           "hint": "Sube estos archivos a un servicio de impresión bajo demanda; las descargas de arriba son "
+                   "copias de lectura, para pantalla.",
+           "interior": "Interior para imprenta (PDF)", "bleed": "con sangrado de 3 mm y marcas de corte",
+           "cover": "Cubierta para imprenta (PDF)", "paper": "Papel (fija el ancho del lomo)", "white": "Blanco",
+           "cream": "Crema"},
+}
+
+
+def _element(page: str, tag: str, element_id: str) -> tuple[dict, str]:
+    """The attributes and the text of the `tag` whose id is `element_id`."""
+    if tag == "input":
+        found = re.search(rf'<input\b([^>]*\bid="{element_id}"[^>]*)>', page)
+        assert found, f"no <input id={element_id}>"
+        return _attributes(found[1]), ""
+    found = re.search(rf'<{tag}\b([^>]*\bid="{element_id}"[^>]*)>(.*?)</{tag}>', page, re.S)
+    assert found, f"no <{tag} id={element_id}>"
+    return _attributes(found[1]), _text(found[2])
+
+
+def _attributes(source: str) -> dict:
+    attributes = {name: html.unescape(value) for name, value in re.findall(r'([\w:.@-]+)="([^"]*)"', source)}
+    bare = re.sub(r'"[^"]*"', '""', source)  # the attributes without a value, such as `checked`
+    attributes.update({name: "" for name in re.findall(r'(?:^|\s)([\w-]+)(?=\s|$)', bare)})
+    return attributes
+
+
+def _text(source: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", source)).split())
+
+
+def _label_of(page: str, input_id: str) -> str:
+    found = re.search(rf'<label\b[^>]*\bfor="{input_id}"[^>]*>(.*?)</label>', page, re.S)
+    assert found, f"no <label for={input_id}>"
+    return _text(found[1])
+
+
+@pytest.mark.parametrize("locale", ["en", "es"])
+async def test_the_reader_offers_the_printers_files_with_their_options(api, locale):
+    texts = TEXTS[locale]
+    client, csrf, _ = await api.register(locale=locale)
+    created = await client.post("/api/books", json=BRIEF, headers={"X-CSRF-Token": csrf})
+    assert created.status_code == 201, await created.get_data(as_text=True)
+    book_id = (await created.get_json())["id"]
+    await wait_status(client, book_id, {"planned"}, {})
+
+    response = await client.get(f"/books/{book_id}/read", headers=HTML)
+    page = await response.get_data(as_text=True)
+    assert response.status_code == 200, page[:2000]
+    assert f'<html lang="{locale}"' in page
+    exports = f"/api/books/{book_id}/export"
+    card = re.search(r'<section\b[^>]*x-data="exportsPanel"[^>]*>.*?</section>', page, re.S)[0]
+    assert f'data-exports="{exports}"' in card
+    assert _element(card, "h2", "downloads-heading")[1] == texts["download"]
+
+    # the reading copies are still there, and the print files come after them, in their own labelled group
+    for fmt in ("pdf", "epub", "docx", "md"):
+        assert _element(card, "a", f"download-{fmt}")[0]["href"] == f"{exports}/{fmt}"
+    assert card.index('id="download-md"') < card.index('id="print-heading"')
+    group = re.search(r'<div\b[^>]*role="group"[^>]*aria-labelledby="print-heading"[^>]*>', card)
+    assert group, "the print files are not a group labelled by their heading"
+    assert _element(card, "h3", "print-heading")[1] == texts["group"]
+    assert _element(card, "p", "print-hint")[1] == texts["hint"]
+
+    # the links carry their options, and the same component downloads them (busy state, 202 polling, error)
+    for link_id, fmt, query, binding, label in (
+            ("download-pdf-print", "pdf-print", "bleed=false", "interiorHref", texts["interior"]),
+            ("download-cover-pdf", "cover-pdf", "paper=white", "coverHref", texts["cover"])):
+        attributes, text = _element(card, "a", link_id)
+        assert attributes["href"] == f"{exports}/{fmt}?{query}", attributes
+        assert attributes["x-bind:href"] == binding
+        assert attributes["data-format"] == fmt
+        assert attributes["x-on:click.prevent"] == "download"
+        assert attributes["x-bind:aria-busy"] == f"isBusy('{fmt}')"
+        assert attributes["aria-describedby"] == "print-hint"
+        assert text == label
+
+    bleed, _ = _element(card, "input", "print-bleed")
+    assert bleed["type"] == "checkbox" and bleed["x-model"] == "bleed" and "checked" not in bleed
+    assert _label_of(card, "print-bleed") == texts["bleed"]
+    fieldset = re.search(r"<fieldset\b[^>]*>(.*?)</fieldset>", card[card.index('id="download-cover-pdf"'):], re.S)
+    assert fieldset and _text(re.search(r"<legend\b[^>]*>(.*?)</legend>", fieldset[1], re.S)[1]) == texts["paper"]
+    for paper in ("white", "cream"):
+        radio, _ = _element(fieldset[1], "input", f"print-paper-{paper}")
+        assert radio["type"] == "radio" and radio["name"] == "paper" and radio["value"] == paper
+        assert radio["x-model"] == "paper"
+        assert ("checked" in radio) == (paper == "white")
+        assert _label_of(fieldset[1], f"print-paper-{paper}") == texts[paper]
+
+    # the strict CSP still holds: no inline script or style anywhere on the page
+    assert "script-src 'self';" in response.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+    assert not re.search(r"\sstyle=", page)
+    for script in re.findall(r"<script\b([^>]*)>", page):
+        assert "src=" in script or 'type="application/json"' in script, script
