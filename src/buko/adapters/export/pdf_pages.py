@@ -31,7 +31,7 @@ from weasyprint.layout import block as wp_block
 from weasyprint.layout import inline as wp_inline
 from weasyprint.urls import URLFetcher
 
-from buko.adapters.export import hyphenation
+from buko.adapters.export import hyphenation, pdf_text  # noqa: F401 - pdf_text: lines drawn from their measured layouts
 
 MAX_PASSES = 3  # one layout, then at most two more with the offending words kept whole
 
