@@ -204,8 +204,8 @@ class WeasyPrintExporter(Exporter):
             f'{cover}<section class="title-page" style="string-set: book &quot;{e(_css_string(m.running_title))}&quot;">'
             f'<p class="book-title" data-title="{e(m.title)}">{_display_title(m.title)}</p>{subtitle}'
             f'<p class="author">{e(m.author)}</p></section>'
-            f'<section class="copyright"><p>{e(m.title)}</p><p>© {m.year} {e(m.author)}</p>'
-            f'<p class="credit">{e(m.credit)}</p></section>'
+            f'<section class="copyright"><div class="copyright-text"><p>{e(m.title)}</p><p>© {m.year} {e(m.author)}</p>'
+            f'<p class="credit">{e(m.credit)}</p></div></section>'
             f'<nav class="toc"><h2>{e(label(m.language, "contents"))}</h2><ol>{toc}</ol></nav>'
         )
 

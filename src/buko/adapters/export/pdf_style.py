@@ -81,8 +81,8 @@ p, li, td, th { %(hyphens)s }
   bookmark-label: attr(data-title); }
 .subtitle { font-size: 1.2em; line-height: %(lh)spt; font-style: italic; margin: 0 0 %(lh3)spt; }
 .author { font: 0.95em %(sans)s; line-height: %(lh)spt; letter-spacing: 0.14em; text-transform: uppercase; }
-.copyright { font-size: 0.8em; line-height: %(lh_small)spt; color: #333; height: %(block).2fpt; display: flex;
-  flex-direction: column; justify-content: flex-end; }
+.copyright { font-size: 0.8em; line-height: %(lh_small)spt; color: #333; height: %(block).2fpt; position: relative; }
+.copyright-text { position: absolute; left: 0; right: 0; bottom: 0; }
 .copyright p { margin: 0 0 %(lh_small)spt; text-indent: 0; text-align: left; }
 .toc h2 { font: 1.4em %(sans)s; line-height: %(lh2)spt; text-align: center; margin: 0 0 %(lh)spt; bookmark-level: 1; }
 .toc ol { list-style: none; padding: 0; margin: 0; }
