@@ -68,6 +68,13 @@ def test_hostile_docx_opens_and_pdf_is_valid(files):
     assert run("pdffonts", str(files["pdf"])).returncode == 0
 
 
+def test_hostile_pdf_is_byte_reproducible(files):
+    """Its colour emoji font is rewritten by fontTools, which stamps the time of saving unless told not to."""
+    m = hostile_book()
+    again = default_exporters()["pdf"].render(m, PillowCoverRenderer().render(m))
+    assert again == files["pdf"].read_bytes()
+
+
 def test_long_words_and_urls_stay_inside_the_trim(files):
     lines = layout_lines(files["pdf"])
     words = [(ln["page"], ln["width"], x1, word) for ln in lines for _, x1, word in ln["words"]]
