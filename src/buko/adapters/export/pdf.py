@@ -8,8 +8,6 @@ import xml.etree.ElementTree as ET
 
 import os
 
-import pydyf
-
 from buko.adapters.export.hyphenation import breakable, keep_last_words
 from buko.adapters.export.markup import (bind_short_words, escape, label, markdown_to_xhtml, parse_fragment,
                                          typeset_manuscript)
@@ -77,22 +75,6 @@ def _display_title(title: str) -> str:
     if len(words) < 3 or len(words[-1]) >= 12:
         return escape(" ".join(words))
     return f'{escape(" ".join(words[:-2]))} <span class="keep">{escape(" ".join(words[-2:]))}</span>'
-
-
-def _cached_page_references(pdf: pydyf.PDF) -> tuple[bytes, ...]:
-    """pydyf rebuilds this tuple on every call and tagging calls it per structure element: O(pages x elements).
-
-    The cache is keyed by the page count, the only way the list changes (pages are only ever appended).
-    """
-    kids = pdf.pages["Kids"]
-    cached = pdf.__dict__.get("_buko_page_references")
-    if cached is None or cached[0] != len(kids):
-        cached = (len(kids), tuple(f"{number} 0 R".encode("ascii") for number in kids[::3]))
-        pdf.__dict__["_buko_page_references"] = cached
-    return cached[1]
-
-
-pydyf.PDF.page_references = property(_cached_page_references)
 
 
 def pdf_processes() -> int:

@@ -24,7 +24,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from fontTools.ttLib.tables import _h_e_a_d
 from weasyprint import CSS, HTML
 from weasyprint import layout as wp_layout
 from weasyprint.formatting_structure import boxes
@@ -32,7 +31,7 @@ from weasyprint.layout import block as wp_block
 from weasyprint.layout import inline as wp_inline
 from weasyprint.urls import URLFetcher
 
-from buko.adapters.export import hyphenation, pdf_text  # noqa: F401 - pdf_text: lines drawn from their measured layouts
+from buko.adapters.export import hyphenation, pdf_text, pdf_write  # noqa: F401 - WeasyPrint changes (their docs)
 
 MAX_PASSES = 3  # one layout, then at most two more with the offending words kept whole
 
@@ -189,23 +188,6 @@ wp_layout.make_margin_boxes = _margin_boxes
 wp_block.iter_line_boxes = _line_boxes
 wp_inline.split_first_line = _first_line
 wp_block._break_line = _page_break_in_lines
-
-
-_compile_head = _h_e_a_d.table__h_e_a_d.compile
-
-
-def _head_keeping_its_date(self, font):
-    """A font WeasyPrint rewrites with fontTools (a colour emoji font, say) keeps its own 'modified' date: by
-    default fontTools stamps the time of saving, and the same book would give a different PDF every second."""
-    recalc = font.recalcTimestamp
-    font.recalcTimestamp = False
-    try:
-        return _compile_head(self, font)
-    finally:
-        font.recalcTimestamp = recalc
-
-
-_h_e_a_d.table__h_e_a_d.compile = _head_keeping_its_date
 
 
 class DataOnlyFetcher(URLFetcher):
