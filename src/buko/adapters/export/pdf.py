@@ -117,13 +117,20 @@ class WeasyPrintExporter(Exporter):
 
     def render(self, manuscript: Manuscript, cover_png: bytes) -> bytes:
         m = typeset_manuscript(manuscript)
-        warn_missing_glyphs(m, self.format)
+        warned = []
+
+        def warn() -> None:
+            if not warned:
+                warn_missing_glyphs(m, self.format)
+                warned.append(True)
+
         processes = min(self.processes, len(parts_of(m, self.min_part_words)))
         if processes > 1:
             try:
-                return render_in_parts(self, m, cover_png, processes)
+                return render_in_parts(self, m, cover_png, processes, meanwhile=warn)
             except WorkerFailed as failure:
                 logging.getLogger(__name__).warning("PDF in parts failed (%s); rendering in one process", failure)
+        warn()
         laid = lay_out(self.html(m, cover_png), self.variant)
         self.last_report = {"processes": 1, "parts": 1, "relaid": int(laid.passes > 1),
                             "protected": sorted(w.word for w in laid.protected), **laid.stats}

@@ -24,6 +24,7 @@ import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 
@@ -41,12 +42,14 @@ class WorkerFailed(RuntimeError):
     """A worker process failed or died while rendering a chapter."""
 
 
-def _serve(conn: Connection) -> None:
-    """A worker: renders the chapters it is sent until it is sent None (one thread: its parts share one font
-    configuration, whose caches stay warm from part to part)."""
+def _serve(conn: Connection, exporter, m: Manuscript) -> None:
+    """A worker: renders the parts it is sent (their chapters' indexes) until it is sent None. It builds each
+    part's HTML itself, so the parent does not build them all before any worker can start (one thread: its
+    parts share one font configuration, whose caches stay warm from part to part)."""
     from weasyprint.text.fonts import FontConfiguration
 
     font_config = FontConfiguration()
+    css, variant, identifier = exporter.css(m), exporter.variant, m.book_id.encode()
     while True:
         try:
             message = conn.recv()
@@ -54,7 +57,8 @@ def _serve(conn: Connection) -> None:
             return
         if message is None:
             return
-        index, html, variant, identifier, css = message
+        index, group = message
+        html = exporter.part(m, [m.chapters[i] for i in group])
 
         clock = {"start": time.perf_counter()}
 
@@ -118,11 +122,13 @@ class _Book:
         return placed
 
 
-def render_in_parts(exporter, m: Manuscript, cover_png: bytes, processes: int) -> bytes:
-    """The book's PDF, its chapters laid out in `processes` processes and merged (see the module's doc)."""
+def render_in_parts(exporter, m: Manuscript, cover_png: bytes, processes: int,
+                    meanwhile: Callable[[], None] | None = None) -> bytes:
+    """The book's PDF, its chapters laid out in `processes` processes and merged (see the module's doc);
+    `meanwhile` is called once the workers have their first parts."""
     run = _Run(exporter, m, cover_png)
     try:
-        return run.render(processes)
+        return run.render(processes, meanwhile)
     except (OSError, EOFError, pickle.PickleError) as failure:  # a pipe broke: a worker is gone
         raise WorkerFailed(f"{type(failure).__name__}: {failure}") from failure
     finally:
@@ -135,33 +141,33 @@ class _Run:
     def __init__(self, exporter, m: Manuscript, cover_png: bytes):
         self.exporter, self.m, self.cover_png = exporter, m, cover_png
         self.groups = parts_of(m, exporter.min_part_words)
-        self.parts = [exporter.part(m, [m.chapters[i] for i in group]) for group in self.groups]
         self.chapter_pages: dict[str, int] = {}  # "chapter-N" -> its page in its part
         self.css = exporter.css(m)  # parsed once per process, not once per part
-        self.identifier = m.book_id.encode()
         self.workers: list[_Worker] = []
-        self.todo = deque(range(len(self.parts)))
+        self.todo = deque(range(len(self.groups)))
         self.book = _Book()
         self.waiting: dict[int, _Worker] = {}
         self.results: dict[int, bytes] = {}
         self.reports: dict[int, dict] = {}
         self.front: bytes | None = None
 
-    def render(self, processes: int) -> bytes:
+    def render(self, processes: int, meanwhile: Callable[[], None] | None) -> bytes:
         started = time.perf_counter()
         exporter, m = self.exporter, self.m
         context = _context()
-        for _ in range(min(processes, len(self.parts))):
+        for _ in range(min(processes, len(self.groups))):
             conn, child = context.Pipe()
-            process = context.Process(target=_serve, args=(child,), daemon=True, name="buko-pdf")
+            process = context.Process(target=_serve, args=(child, exporter, m), daemon=True, name="buko-pdf")
             process.start()
             child.close()
             self.workers.append(_Worker(process, conn))
         for worker in self.workers:
             self._dispatch(worker)
+        if meanwhile is not None:
+            meanwhile()
         # While the workers lay chapters out: how long the front matter is (the contents' numbers stand in as
         # wide placeholders; the cover is a full page whatever its picture, so a 1-pixel one stands in).
-        digits = len(str(len(self.parts) * 40 + sum(len(c.markdown) for c in m.chapters) // 1500 + 100))
+        digits = len(str(len(self.groups) * 40 + sum(len(c.markdown) for c in m.chapters) // 1500 + 100))
         placeholder = {c.number: "8" * digits for c in m.chapters}
         laid = lay_out(_front_html(exporter, m, _PIXEL, placeholder), exporter.variant, check_hyphens=False,
                        css=self.css)
@@ -170,18 +176,18 @@ class _Run:
         if exporter.print_ready and exporter.bleed:  # blank versos keep the crop marks every page has
             blank = exporter.write(lay_out(_blank_html(exporter, m), exporter.variant, css=self.css).document, m)
         self._answer()
-        while len(self.results) < len(self.parts):
+        while len(self.results) < len(self.groups):
             ready = wait([w.conn for w in self.workers if w.index is not None], timeout=SILENCE_SECONDS)
             if not ready:
                 raise WorkerFailed(f"no word from the PDF workers in {SILENCE_SECONDS} s")
             for conn in ready:
                 self._receive(next(w for w in self.workers if w.conn is conn))
-            if self.front is None and len(self.book.starts) == len(self.parts):
+            if self.front is None and len(self.book.starts) == len(self.groups):
                 self.front = self._final_front()  # while the workers finish drawing
         _stop(self.workers)
         merging = time.perf_counter()
-        data = merge(self.front, [self.results[i] for i in range(len(self.parts))], self.book.starts, blank)
-        exporter.last_report = _report(self.reports, len(self.parts), processes, time.perf_counter() - started)
+        data = merge(self.front, [self.results[i] for i in range(len(self.groups))], self.book.starts, blank)
+        exporter.last_report = _report(self.reports, len(self.groups), processes, time.perf_counter() - started)
         exporter.last_report["merge_s"] = round(time.perf_counter() - merging, 3)
         return data
 
@@ -191,7 +197,7 @@ class _Run:
         except (EOFError, OSError):
             worker.process.join(timeout=1)
             raise WorkerFailed(f"a PDF worker died (exit code {worker.process.exitcode}) "
-                               f"on part {worker.index + 1} of {len(self.parts)}") from None
+                               f"on part {worker.index + 1} of {len(self.groups)}") from None
         kind, index = message[0], message[1]
         if kind == "laid":
             self.book.counts[index] = message[2]
@@ -203,13 +209,12 @@ class _Run:
             worker.index = None
             self._dispatch(worker)
         else:
-            raise WorkerFailed(f"part {index + 1} of {len(self.parts)}: {message[2]}")
+            raise WorkerFailed(f"part {index + 1} of {len(self.groups)}: {message[2]}")
 
     def _dispatch(self, worker: _Worker) -> None:
         if self.todo:
             worker.index = self.todo.popleft()
-            worker.conn.send((worker.index, self.parts[worker.index], self.exporter.variant, self.identifier,
-                              self.css))
+            worker.conn.send((worker.index, self.groups[worker.index]))
 
     def _answer(self) -> None:
         """Tells each waiting worker whose chapter is now placed how many pages come before it."""
