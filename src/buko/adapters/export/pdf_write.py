@@ -1,4 +1,4 @@
-"""How WeasyPrint (70) and pydyf write the PDF: four small changes, active in every process that imports this
+"""How WeasyPrint (70) and pydyf write the PDF: five small changes, active in every process that imports this
 module (pdf_pages.py does, so PDF workers have them too), each measured with `valgrind --tool=callgrind` on the same parts (instruction
 counts do not depend on what else the machine is doing; bench/README.md, "export.py").
 
@@ -10,17 +10,22 @@ counts do not depend on what else the machine is doing; bench/README.md, "export
   array. About 5 % of the instructions of a part.
 - pydyf's list of page references is built once per page count, not once per structure element that asks
   for it (PDF tagging asks for every element: O(pages x elements)).
+- A PNG image (the cover) whose compressed rows a PDF can hold as they are (8-bit grey or RGB, not interlaced)
+  is embedded as they are: WeasyPrint decoded it and encoded it again (0.25 s for a cover).
 - Streams are compressed at zlib's level 6 (its default), not 9: 3 times faster on these streams, files 1-4 %
   larger. About 5 % of the instructions of a part.
 """
 from __future__ import annotations
 
+import io
 import re
+import struct
 import types
 import zlib
 
 import pydyf
 from fontTools.ttLib.tables import _h_e_a_d
+from weasyprint import images as wp_images
 from weasyprint.pdf import fonts as wp_fonts
 
 ZLIB_LEVEL = 6
@@ -69,6 +74,28 @@ def _cached_page_references(pdf: pydyf.PDF) -> tuple[bytes, ...]:
     return cached[1]
 
 
+_get_png_data = wp_images.RasterImage._get_png_data
+
+
+def _png_rows(pillow_image) -> bytes:
+    """The IDAT data of a PNG file opened (not decoded) by Pillow, when a PDF FlateDecode stream with PNG
+    predictors can take it unchanged; else WeasyPrint's own (the image decoded and saved again)."""
+    source = getattr(pillow_image, "fp", None)
+    if (pillow_image.format == "PNG" and pillow_image.mode in ("L", "RGB") and not pillow_image.info.get("interlace")
+            and isinstance(source, io.BytesIO)):
+        data = source.getvalue()
+        if data[:8] == b"\x89PNG\r\n\x1a\n" and data[24] == 8:  # IHDR's bit depth
+            rows, at = [], 8
+            while at + 8 <= len(data):
+                length, kind = struct.unpack(">I4s", data[at:at + 8])
+                if kind == b"IDAT":
+                    rows.append(data[at + 8:at + 8 + length])
+                at += 12 + length
+            if rows:
+                return b"".join(rows)
+    return _get_png_data(pillow_image)
+
+
 def _compressobj(level=-1, *args, **kwargs):
     return zlib.compressobj(ZLIB_LEVEL, *args, **kwargs)
 
@@ -76,5 +103,6 @@ def _compressobj(level=-1, *args, **kwargs):
 _h_e_a_d.table__h_e_a_d.compile = _head_keeping_its_date
 if not isinstance(wp_fonts.ffi, _OpenArrays):
     wp_fonts.ffi = _OpenArrays(wp_fonts.ffi)
+wp_images.RasterImage._get_png_data = staticmethod(_png_rows)
 pydyf.PDF.page_references = property(_cached_page_references)
 pydyf.zlib = types.SimpleNamespace(**{**vars(zlib), "compressobj": _compressobj})
