@@ -2,11 +2,12 @@
 processes, and the pieces are merged into one tagged PDF (pdf_merge.py).
 
 Folios and the table of contents need to know where each chapter starts. A worker lays its chapter out,
-reports the page count and waits; the parent answers with the pages before that chapter as soon as every
+reports the page count and reads how many pages come before it, which the parent sends as soon as every
 earlier chapter has reported (its own front matter is measured meanwhile), and the worker then draws its folios
 from there (pdf_pages.py) and writes its PDF. Each chapter starts on a recto: a blank verso is added before a
-chapter when the one before ends on a recto. Once every count is known the parent lays the front matter out
-again with the real page numbers in the contents. One chapter per task keeps both processes busy and means a
+chapter when the one before ends on a recto. Once every part's start page is known (all counts but the last
+part's) the parent lays the front matter out again with the real page numbers in the contents, while the
+workers finish the last parts; its layouts share one font configuration. One chapter per task keeps both processes busy and means a
 chapter that breaks a hyphenation limit is laid out again alone. Short chapters share a part with the next
 ones (the exporter's `min_part_words`): each part embeds its own font subsets, so a book of many short chapters
 would otherwise grow.
@@ -27,6 +28,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
+
+from weasyprint.text.fonts import FontConfiguration
 
 from buko.adapters.export.pdf_artifacts import mark_page_furniture
 from buko.adapters.export.pdf_merge import merge
@@ -105,16 +108,19 @@ class _Worker:
 
 @dataclass
 class _Book:
-    """Where each chapter starts, as the page counts come in (1-based page numbers, chapters on rectos)."""
+    """Where each part starts, as the page counts come in (1-based page numbers, parts on rectos)."""
 
+    parts: int
     front_pages: int | None = None
     counts: dict[int, int] = field(default_factory=dict)
     starts: list[int] = field(default_factory=list)
 
     def place(self) -> list[int]:
-        """Chapters whose start page became known (their own count and every earlier chapter's are in)."""
+        """Parts whose start page became known: the front matter's and every earlier part's counts are in (a
+        part's own count is not needed: the last part is placed before it is laid out)."""
         placed = []
-        while self.front_pages is not None and len(self.starts) in self.counts:
+        while (self.front_pages is not None and len(self.starts) < self.parts
+               and (not self.starts or len(self.starts) - 1 in self.counts)):
             previous_end = self.starts[-1] + self.counts[len(self.starts) - 1] - 1 if self.starts else self.front_pages
             start = previous_end + 1
             self.starts.append(start + (start % 2 == 0))  # a recto; the verso before it stays blank
@@ -141,12 +147,15 @@ class _Run:
     def __init__(self, exporter, m: Manuscript, cover_png: bytes):
         self.exporter, self.m, self.cover_png = exporter, m, cover_png
         self.groups = parts_of(m, exporter.min_part_words)
-        self.chapter_pages: dict[str, int] = {}  # "chapter-N" -> its page in its part
+        # "chapter-N" -> its page in its part: 1 for a part's first chapter, the others as the workers report them
+        self.chapter_pages = {f"chapter-{m.chapters[group[0]].number}": 1 for group in self.groups}
+        self.font_config = FontConfiguration()  # the parent's layouts share their font caches
         self.css = exporter.css(m)  # parsed once per process, not once per part
         self.workers: list[_Worker] = []
         self.todo = deque(range(len(self.groups)))
-        self.book = _Book()
-        self.waiting: dict[int, _Worker] = {}
+        self.book = _Book(len(self.groups))
+        self.front_numbers: dict[int, str] | None = None
+        self.answered: set[int] = set()  # parts whose worker was told the pages before them
         self.results: dict[int, bytes] = {}
         self.reports: dict[int, dict] = {}
         self.front: bytes | None = None
@@ -170,11 +179,12 @@ class _Run:
         digits = len(str(len(self.groups) * 40 + sum(len(c.markdown) for c in m.chapters) // 1500 + 100))
         placeholder = {c.number: "8" * digits for c in m.chapters}
         laid = lay_out(_front_html(exporter, m, _PIXEL, placeholder), exporter.variant, check_hyphens=False,
-                       css=self.css)
+                       css=self.css, font_config=self.font_config)
         self.book.front_pages = len(laid.document.pages)
         blank = None
         if exporter.print_ready and exporter.bleed:  # blank versos keep the crop marks every page has
-            blank = exporter.write(lay_out(_blank_html(exporter, m), exporter.variant, css=self.css).document, m)
+            blank = exporter.write(lay_out(_blank_html(exporter, m), exporter.variant, css=self.css,
+                                           font_config=self.font_config).document, m)
         self._answer()
         while len(self.results) < len(self.groups):
             ready = wait([w.conn for w in self.workers if w.index is not None], timeout=SILENCE_SECONDS)
@@ -182,9 +192,12 @@ class _Run:
                 raise WorkerFailed(f"no word from the PDF workers in {SILENCE_SECONDS} s")
             for conn in ready:
                 self._receive(next(w for w in self.workers if w.conn is conn))
-            if self.front is None and len(self.book.starts) == len(self.groups):
-                self.front = self._final_front()  # while the workers finish drawing
+            if self.front is None and self._numbers() is not None:
+                self.front = self._final_front()  # while the workers lay out and draw the last parts
         _stop(self.workers)
+        if self._numbers() != self.front_numbers:  # a part's first chapter did not start on its first page
+            log.warning("PDF contents numbers changed once every part was laid out: contents laid out again")
+            self.front = self._final_front()
         merging = time.perf_counter()
         data = merge(self.front, [self.results[i] for i in range(len(self.groups))], self.book.starts, blank)
         exporter.last_report = _report(self.reports, len(self.groups), processes, time.perf_counter() - started)
@@ -202,7 +215,6 @@ class _Run:
         if kind == "laid":
             self.book.counts[index] = message[2]
             self.chapter_pages.update(message[3])
-            self.waiting[index] = worker
             self._answer()
         elif kind == "done":
             self.results[index], self.reports[index] = message[2], message[3]
@@ -215,24 +227,39 @@ class _Run:
         if self.todo:
             worker.index = self.todo.popleft()
             worker.conn.send((worker.index, self.groups[worker.index]))
+            self._answer()
 
     def _answer(self) -> None:
-        """Tells each waiting worker whose chapter is now placed how many pages come before it."""
+        """Tells each worker whose part is now placed how many pages come before it, as soon as that is known:
+        the worker reads it once its layout is done (it is queued in the pipe if it comes earlier), so no
+        worker waits while the parent lays out the front matter."""
         self.book.place()
-        for index in [i for i in self.waiting if i < len(self.book.starts)]:
-            self.waiting.pop(index).conn.send(self.book.starts[index] - 1)
+        for worker in self.workers:
+            index = worker.index
+            if index is not None and index < len(self.book.starts) and index not in self.answered:
+                self.answered.add(index)
+                worker.conn.send(self.book.starts[index] - 1)
 
-    def _final_front(self) -> bytes:
+    def _numbers(self) -> dict[int, str] | None:
+        """Chapter number -> the page printed in the contents, once every chapter's start page is known."""
+        if len(self.book.starts) < len(self.groups):
+            return None
         numbers = {}
         for part, group in enumerate(self.groups):
             for i in group:
                 number = self.m.chapters[i].number
                 local = self.chapter_pages.get(f"chapter-{number}")
                 if local is None:
-                    raise WorkerFailed(f"chapter {number} was not found in its part's layout")
+                    if part in self.book.counts:
+                        raise WorkerFailed(f"chapter {number} was not found in its part's layout")
+                    return None
                 numbers[number] = str(self.book.starts[part] + local - 1)
-        laid = lay_out(_front_html(self.exporter, self.m, self.cover_png, numbers), self.exporter.variant,
-                       check_hyphens=False, css=self.css)
+        return numbers
+
+    def _final_front(self) -> bytes:
+        self.front_numbers = self._numbers()
+        laid = lay_out(_front_html(self.exporter, self.m, self.cover_png, self.front_numbers), self.exporter.variant,
+                       check_hyphens=False, css=self.css, font_config=self.font_config)
         if len(laid.document.pages) != self.book.front_pages:
             raise WorkerFailed("the contents changed length with the real page numbers")
         return self.exporter.write(laid.document, self.m)
