@@ -169,7 +169,10 @@ def merge(front: bytes, chapters: list[bytes], starts: list[int], blank: bytes |
         outline.root.clear()
         outline.root.extend(pikepdf.OutlineItem(title, destination) for title, destination in bookmarks)
     buffer = io.BytesIO()
-    out.save(buffer, deterministic_id=True, fix_metadata_version=False)
+    # Object streams: the tagged book is tens of thousands of small objects (structure elements); packed and
+    # compressed they make the file ~40 % smaller and the save twice as fast.
+    out.save(buffer, deterministic_id=True, fix_metadata_version=False,
+             object_stream_mode=pikepdf.ObjectStreamMode.generate)
     for src in sources:
         src.close()
     return buffer.getvalue()
