@@ -113,28 +113,46 @@ def _blank_like(pdf: pikepdf.Pdf, page: pikepdf.Page, template: pikepdf.Object |
 def merge(front: bytes, chapters: list[bytes], starts: list[int], blank: bytes | None = None) -> bytes:
     """One PDF: `front`, then each chapter's PDF starting on page `starts[i]` (1-based; blank pages fill,
     drawn like the first page of `blank` when given: a WeasyPrint page with nothing but crop marks)."""
-    out = pikepdf.open(io.BytesIO(front))
-    template = None
-    if blank is not None:
-        stock = pikepdf.open(io.BytesIO(blank))
-        page = stock.pages[0].obj
-        template = out.copy_foreign(stock.make_indirect(Dictionary(Resources=page.Resources, Contents=page.Contents)))
-    tree = out.Root.StructTreeRoot
-    document = tree.K[0]
-    parent_nums = _nums(tree.ParentTree)
-    next_key = max((key for key, _ in parent_nums), default=-1) + 1
-    names = dict(_names(_dests(out)))
-    bookmarks = _bookmarks(out)
-    sources = []
+    merger = Merger(front, blank)
     for data, start in zip(chapters, starts):
+        merger.add(data, start)
+    return merger.finish()
+
+
+class Merger:
+    """`merge` a chapter at a time, so a caller can merge the chapters it has while others are still drawn."""
+
+    def __init__(self, front: bytes, blank: bytes | None = None):
+        self.out = out = pikepdf.open(io.BytesIO(front))
+        self.template = None
+        if blank is not None:
+            stock = pikepdf.open(io.BytesIO(blank))
+            page = stock.pages[0].obj
+            self.template = out.copy_foreign(stock.make_indirect(Dictionary(Resources=page.Resources,
+                                                                            Contents=page.Contents)))
+        self.tree = out.Root.StructTreeRoot
+        self.document = self.tree.K[0]
+        self.parent_nums = _nums(self.tree.ParentTree)
+        self.next_key = max((key for key, _ in self.parent_nums), default=-1) + 1
+        self.names = dict(_names(_dests(out)))
+        self.bookmarks = _bookmarks(out)
+        self.sources: list[pikepdf.Pdf] = []  # open until the merged file is saved
+
+    @property
+    def chapters(self) -> int:
+        return len(self.sources)
+
+    def add(self, data: bytes, start: int) -> None:
+        """The next chapter's PDF, starting on page `start`."""
+        out = self.out
         src = pikepdf.open(io.BytesIO(data))
-        sources.append(src)  # open until the merged file is saved
+        self.sources.append(src)
         while len(out.pages) + 1 < start:
-            out.pages.append(pikepdf.Page(_blank_like(out, out.pages[-1], template)))
+            out.pages.append(pikepdf.Page(_blank_like(out, out.pages[-1], self.template)))
         if len(out.pages) + 1 != start:
             raise ValueError(f"a chapter would start on page {len(out.pages) + 1}, not {start}")
-        _retag_fonts(src, len(sources))
-        shift = next_key
+        _retag_fonts(src, len(self.sources))
+        shift = self.next_key
         src_tree = src.Root.StructTreeRoot
         entries = _nums(src_tree.ParentTree)
         for page in src.pages:
@@ -149,30 +167,34 @@ def merge(front: bytes, chapters: list[bytes], starts: list[int], blank: bytes |
         out.pages.extend(src.pages)
         for kid in kids:
             copied = out.copy_foreign(kid)
-            copied.P = document
-            document.K.append(copied)
+            copied.P = self.document
+            self.document.K.append(copied)
         for key, value in entries:
-            parent_nums.append((key + shift, _copy(out, value)))
-        next_key = shift + max((key for key, _ in entries), default=-1) + 1
+            self.parent_nums.append((key + shift, _copy(out, value)))
+        self.next_key = shift + max((key for key, _ in entries), default=-1) + 1
         for name, destination in _names(_dests(src)):
-            names[name] = _copy(out, destination)
-        bookmarks += [(title, _copy(out, destination)) for title, destination in _bookmarks(src)]
-    tree.ParentTree = out.make_indirect(Dictionary(Nums=Array([x for key, value in sorted(parent_nums, key=lambda p: p[0])
-                                                               for x in (key, value)])))
-    tree.ParentTreeNextKey = next_key
-    if names:
-        if "/Names" not in out.Root:
-            out.Root.Names = Dictionary()
-        out.Root.Names.Dests = out.make_indirect(Dictionary(
-            Names=Array([x for name in sorted(names) for x in (String(name), names[name])])))
-    with out.open_outline() as outline:
-        outline.root.clear()
-        outline.root.extend(pikepdf.OutlineItem(title, destination) for title, destination in bookmarks)
-    buffer = io.BytesIO()
-    # Object streams: the tagged book is tens of thousands of small objects (structure elements); packed and
-    # compressed they make the file ~40 % smaller and the save twice as fast.
-    out.save(buffer, deterministic_id=True, fix_metadata_version=False,
-             object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    for src in sources:
-        src.close()
-    return buffer.getvalue()
+            self.names[name] = _copy(out, destination)
+        self.bookmarks += [(title, _copy(out, destination)) for title, destination in _bookmarks(src)]
+
+    def finish(self) -> bytes:
+        """The merged PDF's bytes (one parent tree, the named destinations, the bookmarks)."""
+        out, names = self.out, self.names
+        self.tree.ParentTree = out.make_indirect(Dictionary(Nums=Array(
+            [x for key, value in sorted(self.parent_nums, key=lambda p: p[0]) for x in (key, value)])))
+        self.tree.ParentTreeNextKey = self.next_key
+        if names:
+            if "/Names" not in out.Root:
+                out.Root.Names = Dictionary()
+            out.Root.Names.Dests = out.make_indirect(Dictionary(
+                Names=Array([x for name in sorted(names) for x in (String(name), names[name])])))
+        with out.open_outline() as outline:
+            outline.root.clear()
+            outline.root.extend(pikepdf.OutlineItem(title, destination) for title, destination in self.bookmarks)
+        buffer = io.BytesIO()
+        # Object streams: the tagged book is tens of thousands of small objects (structure elements); packed and
+        # compressed they make the file ~40 % smaller and the save twice as fast.
+        out.save(buffer, deterministic_id=True, fix_metadata_version=False,
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        for src in self.sources:
+            src.close()
+        return buffer.getvalue()

@@ -1,5 +1,6 @@
 """A PDF book laid out in parallel: each chapter is a WeasyPrint document of its own, rendered in a pool of
-processes, and the pieces are merged into one tagged PDF (pdf_merge.py).
+processes, and the pieces are merged into one tagged PDF (pdf_merge.py), each as soon as it is drawn and
+the front matter is known.
 
 Folios and the table of contents need to know where each chapter starts. A worker lays its chapter out,
 reports the page count and reads how many pages come before it, which the parent sends as soon as every
@@ -32,7 +33,7 @@ from multiprocessing.connection import Connection, wait
 from weasyprint.text.fonts import FontConfiguration
 
 from buko.adapters.export.pdf_artifacts import mark_page_furniture
-from buko.adapters.export.pdf_merge import merge
+from buko.adapters.export.pdf_merge import Merger
 from buko.adapters.export.pdf_pages import lay_out
 from buko.domain.books.manuscript import Manuscript
 
@@ -186,6 +187,7 @@ class _Run:
             blank = exporter.write(lay_out(_blank_html(exporter, m), exporter.variant, css=self.css,
                                            font_config=self.font_config).document, m)
         self._answer()
+        merger = None
         while len(self.results) < len(self.groups):
             ready = wait([w.conn for w in self.workers if w.index is not None], timeout=SILENCE_SECONDS)
             if not ready:
@@ -194,15 +196,23 @@ class _Run:
                 self._receive(next(w for w in self.workers if w.conn is conn))
             if self.front is None and self._numbers() is not None:
                 self.front = self._final_front()  # while the workers lay out and draw the last parts
+            if self.front is not None:  # merge the parts that are in while the others are drawn
+                merger = self._merge_ready(merger or Merger(self.front, blank))
         _stop(self.workers)
         if self._numbers() != self.front_numbers:  # a part's first chapter did not start on its first page
             log.warning("PDF contents numbers changed once every part was laid out: contents laid out again")
-            self.front = self._final_front()
+            self.front, merger = self._final_front(), None
         merging = time.perf_counter()
-        data = merge(self.front, [self.results[i] for i in range(len(self.groups))], self.book.starts, blank)
+        data = self._merge_ready(merger or Merger(self.front, blank)).finish()
         exporter.last_report = _report(self.reports, len(self.groups), processes, time.perf_counter() - started)
-        exporter.last_report["merge_s"] = round(time.perf_counter() - merging, 3)
+        exporter.last_report["merge_s"] = round(time.perf_counter() - merging, 3)  # what was left to merge
         return data
+
+    def _merge_ready(self, merger: Merger) -> Merger:
+        """Adds to `merger`, in order, the parts whose PDFs are in."""
+        while merger.chapters < len(self.groups) and merger.chapters in self.results:
+            merger.add(self.results[merger.chapters], self.book.starts[merger.chapters])
+        return merger
 
     def _receive(self, worker: _Worker) -> None:
         try:
