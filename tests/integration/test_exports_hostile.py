@@ -102,9 +102,15 @@ def test_cjk_and_emoji_print_with_fallback_fonts_and_missing_glyphs_are_reported
     assert any("U+F0041" in r.getMessage() for r in caplog.records)
 
 
-def test_an_ordinary_book_reports_no_missing_glyphs():
+def test_an_ordinary_book_reports_no_missing_glyphs_without_asking_fontconfig(monkeypatch):
+    """Its characters are all in the book face's own character map: fc-list (every font's) is not run."""
+    from buko.adapters.export import fonts
     from tests.fixtures.spanish_book import spanish_book
 
+    def no_fc_list():
+        raise AssertionError("fc-list consulted for characters the book face has")
+
+    monkeypatch.setattr(fonts, "_coverage", no_fc_list)
     assert check(spanish_book(words_per_chapter=200, chapters=3), "pdf").warnings == []
 
 

@@ -134,14 +134,23 @@ def _needs_glyph(char: str) -> bool:
 
 
 def missing_glyphs(text: str) -> list[str]:
-    """Characters of `text` that no installed font has a glyph for (they would print as empty boxes)."""
+    """Characters of `text` that no installed font has a glyph for (they would print as empty boxes). What the
+    book face covers is looked up in its own character map; only the rest in every font's (fc-list, ~0.2 s)."""
+    chars = [char for char in sorted(set(text)) if _needs_glyph(char)]
+    book = serif().file("Regular")
+    if book and chars:
+        try:
+            cmap = _cmap(book)
+        except Exception:  # an unreadable book face: ask fontconfig about everything
+            cmap = frozenset()
+        chars = [char for char in chars if ord(char) not in cmap]
+    if not chars:
+        return []
     starts, ends = _coverage()
     if not starts:
         return []
     missing = []
-    for char in sorted(set(text)):
-        if not _needs_glyph(char):
-            continue
+    for char in chars:
         i = bisect.bisect_right(starts, ord(char)) - 1
         if i < 0 or ord(char) > ends[i]:
             missing.append(char)
