@@ -128,7 +128,10 @@ def main() -> None:
         load_before = os.getloadavg()[0]
         runs: dict[str, list[dict]] = {"now": [], "serial": [], "baseline": [], "pandoc": []}
         for i in range(args.repeat):
-            for kind, code in (("baseline", baseline), ("serial", None), ("now", None)):
+            # One run of each kind in turn, the order reversed every other round: a drift in the machine's speed
+            # then weighs on every kind alike, and each round's ratios compare runs minutes apart at most.
+            order = (("baseline", baseline), ("serial", None), ("now", None))
+            for kind, code in (order if i % 2 == 0 else order[::-1]):
                 if (kind == "baseline" and code is None) or (kind == "serial" and not (args.serial and fmt == "pdf")):
                     continue
                 argv = [sys.executable, __file__, "--child", fmt, "--words", str(args.words),
@@ -161,9 +164,17 @@ def report(fmt: str, runs: dict[str, list[dict]], words: int, load_before: float
             cells.append(f"{render / median(runs['baseline'], 'render'):8.2f}x")
         else:
             cells.append(f"{'-':>9}")
+        spread = f"{min(r['render'] for r in rows):.2f}-{max(r['render'] for r in rows):.2f}"
         cells.append(f"{render / words * 10_000:11.2f}")
         cells.append(f"  {load_before:5.2f}→{load_after:5.2f}")
         print(" ".join(cells) + (f"  {TARGETS[fmt]}" if kind == "now" else ""))
+        paired = ""
+        if kind != "baseline" and len(runs["baseline"]) == len(rows):
+            ratios = sorted(r["render"] / b["render"] for r, b in zip(rows, runs["baseline"]))
+            paired = (f"; ÷baseline round by round: median {statistics.median(ratios):.2f}x "
+                      f"(range {ratios[0]:.2f}-{ratios[-1]:.2f})")
+        each = " ".join(f"{r['render']:.2f}" for r in rows)
+        print(f"{'':9} render s of each run: {each} (range {spread}){paired}")
         last = rows[-1].get("report") or {}
         if last.get("lines"):
             print(f"{'':9} {last.get('processes', 1)} process(es), {last.get('parts', 1)} part(s), "
