@@ -26,3 +26,21 @@ def test_pydyf_streams_are_compressed_at_zlibs_default_level_and_read_back():
     body = data.split(b"stream\n", 1)[1].rsplit(b"\nendstream", 1)[0]
     assert zlib.decompress(body) == content
     assert body == zlib.compress(content, pdf_write.ZLIB_LEVEL) != zlib.compress(content, 9)
+
+
+def test_fewer_collections_while_rendering_and_the_thresholds_back_after_the_last_render():
+    import gc
+
+    before = gc.get_threshold()
+    with pdf_write.fewer_collections():
+        assert gc.get_threshold()[0] == max(before[0], pdf_write.GC_THRESHOLD)
+        with pdf_write.fewer_collections():  # a second render at the same time (another thread)
+            pass
+        assert gc.get_threshold()[0] == max(before[0], pdf_write.GC_THRESHOLD)  # the first is still under way
+    assert gc.get_threshold() == before
+    try:
+        with pdf_write.fewer_collections():
+            raise ValueError("a render that fails")
+    except ValueError:
+        pass
+    assert gc.get_threshold() == before

@@ -15,6 +15,7 @@ from buko.adapters.export.pdf_artifacts import mark_page_furniture
 from buko.adapters.export.pdf_pages import DataOnlyFetcher, lay_out
 from buko.adapters.export.pdf_parallel import WorkerFailed, parts_of, render_in_parts
 from buko.adapters.export.pdf_style import TRIMS, stylesheet
+from buko.adapters.export.pdf_write import fewer_collections
 from buko.adapters.export.report import warn_missing_glyphs
 from buko.application.ports import Exporter
 from buko.domain.books.manuscript import Manuscript, ManuscriptChapter, shorten
@@ -116,6 +117,10 @@ class WeasyPrintExporter(Exporter):
             self.version = f"{self.version}-print{'-bleed' if bleed else ''}"
 
     def render(self, manuscript: Manuscript, cover_png: bytes) -> bytes:
+        with fewer_collections():
+            return self._render(manuscript, cover_png)
+
+    def _render(self, manuscript: Manuscript, cover_png: bytes) -> bytes:
         m = typeset_manuscript(manuscript)
         warned = []
 

@@ -19,6 +19,7 @@ imported), and from a clean fork server otherwise (a fork of a threaded process 
 from __future__ import annotations
 
 import base64
+import gc
 import logging
 import multiprocessing
 import pickle
@@ -32,6 +33,7 @@ from multiprocessing.connection import Connection, wait
 
 from weasyprint.text.fonts import FontConfiguration
 
+from buko.adapters.export import pdf_write
 from buko.adapters.export.pdf_artifacts import mark_page_furniture
 from buko.adapters.export.pdf_merge import Merger
 from buko.adapters.export.pdf_pages import lay_out
@@ -50,8 +52,8 @@ def _serve(conn: Connection, exporter, m: Manuscript) -> None:
     """A worker: renders the parts it is sent (their chapters' indexes) until it is sent None. It builds each
     part's HTML itself, so the parent does not build them all before any worker can start (one thread: its
     parts share one font configuration, whose caches stay warm from part to part)."""
-    from weasyprint.text.fonts import FontConfiguration
-
+    gc.freeze()  # what the worker inherits from its parent is never garbage: not scanned by collections
+    gc.set_threshold(pdf_write.GC_THRESHOLD, 20, 100)  # the worker lives for this render only
     font_config = FontConfiguration()
     css, variant, identifier = exporter.css(m), exporter.variant, m.book_id.encode()
     while True:
