@@ -38,7 +38,7 @@ from weasyprint.text import line_break as wp_line_break
 from weasyprint.text.ffi import TO_UNITS, ffi, pango
 
 MAX_KEPT = 30_000  # layouts kept at once in a process (a few KB each)
-_SEPARATORS = ("\n", "\r", "\t", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+_SEPARATORS = re.compile("[\n\r\t\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _SPACES = re.compile(" |\u00a0".encode())  # what WeasyPrint widens to justify a line
 
 
@@ -62,7 +62,7 @@ def _plain(style) -> bool:
 def _set_text_single(self, text, justify=False):
     _set_text(self, text, justify)
     self._buko_single = False
-    if ENABLED and not justify and self.text != " " and not any(sep in self.text for sep in _SEPARATORS):
+    if ENABLED and not justify and self.text != " " and not _SEPARATORS.search(self.text):
         pango.pango_layout_set_single_paragraph_mode(self.layout, True)
         self._buko_single = True
 
