@@ -200,6 +200,12 @@ def test_a_render_from_a_thread_forks_from_a_clean_server_and_gives_the_same_byt
         assert pool.submit(lambda: _context().get_start_method()).result() == "forkserver"
         exporter = WeasyPrintExporter(processes=2)
         exporter.min_part_words = 0  # a part per chapter
+        render = exporter.render
+
+        def timed(*args):  # as observability wraps it: a local function on the instance, which cannot be pickled
+            return render(*args)
+
+        exporter.render = timed
         assert pool.submit(exporter.render, book, cover).result() == here
         assert exporter.last_report["processes"] == 2 and exporter.last_report["parts"] == 3
 

@@ -206,8 +206,13 @@ class WeasyPrintExporter(Exporter):
     def part(self, m: Manuscript, chapters: list[ManuscriptChapter]) -> str:
         """Consecutive chapters as a document of their own, carrying the book's running head (pdf_parallel.py).
         Its stylesheet is not inline: it is laid out with `lay_out(..., css=self.css(m))`."""
-        return (self.head(m, inline_style=False) + "".join(self._chapter(m, c, sets_book=i == 0) for i, c in enumerate(chapters))
-                + "</body></html>")
+        return self.part_html(self.head(m, inline_style=False), m, chapters)
+
+    @classmethod
+    def part_html(cls, head: str, m: Manuscript, chapters: list[ManuscriptChapter]) -> str:
+        """`part` from the document's head (what a PDF worker process builds: the exporter itself may not travel
+        to it, a class does)."""
+        return head + "".join(cls._chapter(m, c, sets_book=i == 0) for i, c in enumerate(chapters)) + "</body></html>"
 
     @staticmethod
     def _chapter(m: Manuscript, c: ManuscriptChapter, sets_book: bool = False) -> str:

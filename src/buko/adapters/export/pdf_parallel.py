@@ -8,10 +8,10 @@ earlier chapter has reported (its own front matter is measured meanwhile), and t
 from there (pdf_pages.py) and writes its PDF. Each chapter starts on a recto: a blank verso is added before a
 chapter when the one before ends on a recto. Once every part's start page is known (all counts but the last
 part's) the parent lays the front matter out again with the real page numbers in the contents, while the
-workers finish the last parts; its layouts share one font configuration. One chapter per task keeps both processes busy and means a
-chapter that breaks a hyphenation limit is laid out again alone. Short chapters share a part with the next
-ones (the exporter's `min_part_words`): each part embeds its own font subsets, so a book of many short chapters
-would otherwise grow.
+workers finish the last parts (its layouts share one font configuration). One chapter per task keeps both
+processes busy and means a chapter that breaks a hyphenation limit is laid out again alone. Short chapters
+share a part with the next ones (the exporter's `min_part_words`): each part embeds its own font subsets, so a
+book of many short chapters would otherwise grow.
 
 Workers are forked from the calling process when it runs no other thread (cheap: WeasyPrint is already
 imported), and from a clean fork server otherwise (a fork of a threaded process may inherit a held lock).
@@ -48,14 +48,14 @@ class WorkerFailed(RuntimeError):
     """A worker process failed or died while rendering a chapter."""
 
 
-def _serve(conn: Connection, exporter, m: Manuscript) -> None:
+def _serve(conn: Connection, book: _PartsOf) -> None:
     """A worker: renders the parts it is sent (their chapters' indexes) until it is sent None. It builds each
     part's HTML itself, so the parent does not build them all before any worker can start (one thread: its
     parts share one font configuration, whose caches stay warm from part to part)."""
     gc.freeze()  # what the worker inherits from its parent is never garbage: not scanned by collections
     gc.set_threshold(pdf_write.GC_THRESHOLD, 20, 100)  # the worker lives for this render only
     font_config = FontConfiguration()
-    css, variant, identifier = exporter.css(m), exporter.variant, m.book_id.encode()
+    m, css, variant, identifier = book.m, book.css, book.variant, book.m.book_id.encode()
     while True:
         try:
             message = conn.recv()
@@ -64,7 +64,7 @@ def _serve(conn: Connection, exporter, m: Manuscript) -> None:
         if message is None:
             return
         index, group = message
-        html = exporter.part(m, [m.chapters[i] for i in group])
+        html = book.exporter_class.part_html(book.head, m, [m.chapters[i] for i in group])
 
         clock = {"start": time.perf_counter()}
 
@@ -100,6 +100,18 @@ def _context():
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     return context
+
+
+@dataclass(frozen=True)
+class _PartsOf:
+    """What a worker needs to build and lay out a book's parts; picklable (a fork server's workers get a copy),
+    unlike an exporter, which may carry wrapped methods (observability's timers)."""
+
+    m: Manuscript
+    exporter_class: type
+    head: str
+    css: str
+    variant: str | None
 
 
 @dataclass
@@ -167,10 +179,16 @@ class _Run:
         started = time.perf_counter()
         exporter, m = self.exporter, self.m
         context = _context()
+        parts = _PartsOf(m, type(exporter), exporter.head(m, inline_style=False), self.css, exporter.variant)
         for _ in range(min(processes, len(self.groups))):
             conn, child = context.Pipe()
-            process = context.Process(target=_serve, args=(child, exporter, m), daemon=True, name="buko-pdf")
-            process.start()
+            process = context.Process(target=_serve, args=(child, parts), daemon=True, name="buko-pdf")
+            try:
+                process.start()
+            except Exception as failure:  # noqa: BLE001 - e.g. what a fork server must be sent cannot be pickled
+                child.close()
+                conn.close()
+                raise WorkerFailed(f"a PDF worker could not start: {type(failure).__name__}: {failure}") from failure
             child.close()
             self.workers.append(_Worker(process, conn))
         for worker in self.workers:
