@@ -1,6 +1,6 @@
 """How WeasyPrint (70) and pydyf write the PDF: six small changes, active in every process that imports this
-module (pdf_pages.py does, so PDF workers have them too), each measured with `valgrind --tool=callgrind` on the same parts (instruction
-counts do not depend on what else the machine is doing; bench/README.md, "export.py").
+module (pdf_pages.py does, so PDF workers have them too). What each saves is given with it: instruction counts
+(valgrind's callgrind, on the same chapters) where seconds on this shared machine were too noisy to tell.
 
 - Embedded fonts that WeasyPrint rewrites with fontTools (a colour emoji font, say) keep their own 'modified'
   date: by default fontTools stamps the time of saving, and the same book gave a different PDF every second.
@@ -13,7 +13,8 @@ counts do not depend on what else the machine is doing; bench/README.md, "export
 - A PNG image (the cover) whose compressed rows a PDF can hold as they are (8-bit grey or RGB, not interlaced)
   is embedded as they are: WeasyPrint decoded it and encoded it again (0.25 s for a cover).
 - `fewer_collections()`, around a render: Python's cyclic garbage collector runs every 50,000 allocations
-  instead of every 700 (WeasyPrint allocates millions of small objects: 5 % of a render went to collections).
+  instead of every 700 (WeasyPrint allocates millions of small objects: 5 % of a render's CPU time went to collections,
+  measured with `gc.callbacks`).
 - Streams are compressed at zlib's level 6 (its default), not 9: 3 times faster on these streams, files 1-4 %
   larger. About 5 % of the instructions of a part.
 """
