@@ -44,3 +44,22 @@ def test_fewer_collections_while_rendering_and_the_thresholds_back_after_the_las
     except ValueError:
         pass
     assert gc.get_threshold() == before
+
+
+def test_per_style_values_are_kept_on_style_objects_and_computed_for_plain_dicts():
+    from buko.adapters.export.pdf_text import _per_style
+
+    calls = []
+
+    def size(style):
+        calls.append(style)
+        return style["font_size"] * 2
+
+    cached = _per_style(size)
+
+    class Style(dict):
+        pass
+
+    style = Style(font_size=11)
+    assert cached(style) == cached(style) == 22 and len(calls) == 1
+    assert cached({"font_size": 5}) == cached({"font_size": 5}) == 10 and len(calls) == 3

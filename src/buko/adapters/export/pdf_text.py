@@ -152,9 +152,12 @@ def _per_style(function):
     attribute = f"_buko_{function.__name__}"
 
     def cached(style):
-        found = style.__dict__.get(attribute)
+        memo = getattr(style, "__dict__", None)
+        if memo is None:  # not one of WeasyPrint's style objects (a plain dict): nothing to keep it on
+            return function(style)
+        found = memo.get(attribute)
         if found is None:
-            found = style.__dict__[attribute] = function(style)
+            found = memo[attribute] = function(style)
         return found
 
     cached.__wrapped__ = function

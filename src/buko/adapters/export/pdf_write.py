@@ -23,14 +23,13 @@ from __future__ import annotations
 import gc
 import io
 import re
-import threading
 import struct
+import threading
 import types
 import zlib
-
-import pydyf
 from contextlib import contextmanager
 
+import pydyf
 from fontTools.ttLib.tables import _h_e_a_d
 from weasyprint import images as wp_images
 from weasyprint.pdf import fonts as wp_fonts
