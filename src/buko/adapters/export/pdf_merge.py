@@ -110,17 +110,10 @@ def _blank_like(pdf: pikepdf.Pdf, page: pikepdf.Page, template: pikepdf.Object |
     return pdf.make_indirect(blank)
 
 
-def merge(front: bytes, chapters: list[bytes], starts: list[int], blank: bytes | None = None) -> bytes:
-    """One PDF: `front`, then each chapter's PDF starting on page `starts[i]` (1-based; blank pages fill,
-    drawn like the first page of `blank` when given: a WeasyPrint page with nothing but crop marks)."""
-    merger = Merger(front, blank)
-    for data, start in zip(chapters, starts):
-        merger.add(data, start)
-    return merger.finish()
-
-
 class Merger:
-    """`merge` a chapter at a time, so a caller can merge the chapters it has while others are still drawn."""
+    """One PDF: the front matter's, then each chapter's PDF from the page it starts on (blank pages fill, drawn
+    like the first page of `blank` when given: a WeasyPrint page with nothing but crop marks). Chapters are
+    added one at a time, so a caller merges those it has while others are still being drawn."""
 
     def __init__(self, front: bytes, blank: bytes | None = None):
         self.out = out = pikepdf.open(io.BytesIO(front))
