@@ -4,20 +4,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from quart import Quart, request
+from quart import Quart, current_app, request
 from quart_schema import Info, QuartSchema
 
 from buko.bootstrap import Container, build_container
 from buko.entrypoints.http import auth, observability
 from buko.entrypoints.http.api import accounts, admin, admin_ops, billing, books, docs, health, webhooks
+from buko.entrypoints.http.assets import StaticAssets
 from buko.entrypoints.http.errors import register_error_handlers
 from buko.entrypoints.http.openapi import BukoOpenAPIProvider
 from buko.entrypoints.http.ws import SocketRegistry, register_socket
 from buko.entrypoints.worker.runtime import running
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+CSP = ("default-src 'self'; script-src 'self'{scripts}; style-src 'self'; img-src 'self' data: blob:; "
        "font-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; frame-ancestors 'none'; "
-       "base-uri 'self'; form-action 'self'")
+       "base-uri 'self'; form-action 'self'")  # scripts: the pages' import map, by its hash (assets.py)
 WIRED = [accounts, admin, admin_ops, books, billing, webhooks]
 SHUTDOWN_GRACE = 3.0  # queued exports and mail get this long to finish when the server stops
 
@@ -38,6 +39,8 @@ def create_app(container: Container | None = None) -> Quart:
         security=[{"token": []}, {"session": []}],
     )
     app.extensions["buko_container"] = container
+    app.extensions["buko_assets"] = assets = StaticAssets(app.static_folder, app.static_url_path)
+    app.extensions["buko_csp"] = CSP.format(scripts=f" {assets.csp_source}")
     app.extensions["buko_sockets"] = SocketRegistry()
     container.wire(modules=WIRED)
     for blueprint in (health.bp, docs.bp, accounts.bp, books.bp, admin.bp, admin_ops.bp, billing.bp, webhooks.bp):
@@ -93,7 +96,7 @@ def _register_pages(app: Quart) -> None:
 
 
 async def _security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("Content-Security-Policy", current_app.extensions["buko_csp"])
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")

@@ -15,7 +15,6 @@ from buko.entrypoints.http.pages import i18n
 from buko.entrypoints.http.pages.i18n import _, lazy
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-STATIC = Path(__file__).resolve().parent.parent / "static"
 
 STATUS_NAMES = {
     "draft": lazy("Draft"),
@@ -46,10 +45,13 @@ NOTICES = {
 
 
 def _asset(name: str) -> str:
-    """/static URL of a built file with its modification time, so a rebuilt file is fetched again."""
-    path = STATIC / name
-    version = int(path.stat().st_mtime) if path.exists() else 0
-    return f"{url_for('static', filename=name)}?v={version}"
+    """The /static URL of `name` with its content's version (see entrypoints/http/assets.py)."""
+    return current_app.extensions["buko_assets"].url(name)
+
+
+def _import_map() -> Markup:
+    """The import map that versions the scripts' imports of each other; allowed by its hash in the CSP."""
+    return Markup(current_app.extensions["buko_assets"].import_map)
 
 
 def _data(value) -> Markup:
@@ -62,8 +64,8 @@ def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(url_for=url_for, asset=_asset, locales=i18n.LOCALES, locale_names=i18n.NAMES,
-                       status_names=STATUS_NAMES)
+    env.globals.update(url_for=url_for, asset=_asset, import_map=_import_map, locales=i18n.LOCALES,
+                       locale_names=i18n.NAMES, status_names=STATUS_NAMES)
     env.filters.update(number=i18n.number, money=i18n.money, amount=i18n.amount, percent=i18n.percent, date=i18n.date,
                        datetime=i18n.datetime_, duration=i18n.duration, language_name=i18n.language_name,
                        data=_data, status_name=lambda s: i18n.gettext(STATUS_NAMES.get(s, s)))
