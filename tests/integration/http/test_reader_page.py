@@ -1,6 +1,7 @@
 """The reader page's Download card, in English and Spanish: the reading copies, and a "For print" group
 whose links carry the printer's options in their query strings (the interior `?bleed=`, the cover
-`?paper=`), driven by the same download component, with labelled controls and no inline script or style."""
+`?paper=`, one choice per paper of print_edition.PAPERS), driven by the same download component, with
+labelled controls and no inline script or style (but the import map the CSP allows by its hash)."""
 from __future__ import annotations
 
 import html
@@ -8,6 +9,8 @@ import re
 
 import pytest
 
+from buko.application.books import print_edition
+from buko.entrypoints.http.pages.books import PAPER_NAMES
 from tests.integration.http.client import BRIEF, wait_status
 
 HTML = {"Accept": "text/html"}
@@ -48,6 +51,19 @@ def _text(source: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", source)).split())
 
 
+async def _reader(api, locale: str = "en") -> tuple[str, str, object]:
+    """A planned book's reader page: (book id, page, response)."""
+    client, csrf, _ = await api.register(locale=locale)
+    created = await client.post("/api/books", json=BRIEF, headers={"X-CSRF-Token": csrf})
+    assert created.status_code == 201, await created.get_data(as_text=True)
+    book_id = (await created.get_json())["id"]
+    await wait_status(client, book_id, {"planned"}, {})
+    response = await client.get(f"/books/{book_id}/read", headers=HTML)
+    page = await response.get_data(as_text=True)
+    assert response.status_code == 200, page[:2000]
+    return book_id, page, response
+
+
 def _label_of(page: str, input_id: str) -> str:
     found = re.search(rf'<label\b[^>]*\bfor="{input_id}"[^>]*>(.*?)</label>', page, re.S)
     assert found, f"no <label for={input_id}>"
@@ -57,15 +73,7 @@ def _label_of(page: str, input_id: str) -> str:
 @pytest.mark.parametrize("locale", ["en", "es"])
 async def test_the_reader_offers_the_printers_files_with_their_options(api, locale):
     texts = TEXTS[locale]
-    client, csrf, _ = await api.register(locale=locale)
-    created = await client.post("/api/books", json=BRIEF, headers={"X-CSRF-Token": csrf})
-    assert created.status_code == 201, await created.get_data(as_text=True)
-    book_id = (await created.get_json())["id"]
-    await wait_status(client, book_id, {"planned"}, {})
-
-    response = await client.get(f"/books/{book_id}/read", headers=HTML)
-    page = await response.get_data(as_text=True)
-    assert response.status_code == 200, page[:2000]
+    book_id, page, response = await _reader(api, locale)
     assert f'<html lang="{locale}"' in page
     exports = f"/api/books/{book_id}/export"
     card = re.search(r'<section\b[^>]*x-data="exportsPanel"[^>]*>.*?</section>', page, re.S)[0]
@@ -113,3 +121,30 @@ async def test_the_reader_offers_the_printers_files_with_their_options(api, loca
     assert not re.search(r"\sstyle=", page)
     for script in re.findall(r"<script\b([^>]*)>", page):
         assert "src=" in script or script.strip() in ('type="application/json"', 'type="importmap"'), script
+
+
+async def test_the_paper_choices_are_print_editions_papers(api, monkeypatch):
+    """The choices are read from print_edition.PAPERS (the list the API and the CLI check `?paper=` with):
+    a paper added there is offered on the page, in that order, with the default one chosen."""
+    monkeypatch.setattr(print_edition, "PAPERS", (*print_edition.PAPERS, "ivory"))
+    monkeypatch.setattr(print_edition, "DEFAULT_PAPER", "cream")
+    book_id, page, _ = await _reader(api)
+    fieldset = re.search(r"<fieldset\b[^>]*>(.*?)</fieldset>", page, re.S)[1]
+    radios = [_attributes(found) for found in re.findall(r'<input\b([^>]*\bname="paper"[^>]*)>', fieldset)]
+    assert [radio["value"] for radio in radios] == ["white", "cream", "ivory"]
+    assert [radio["id"] for radio in radios if "checked" in radio] == ["print-paper-cream"]
+    assert _label_of(fieldset, "print-paper-ivory") == "ivory"  # no name yet: shown as it is
+    cover = _element(page, "a", "download-cover-pdf")[0]
+    assert cover["href"] == f"/api/books/{book_id}/export/cover-pdf?paper=cream"
+
+
+def test_every_paper_has_a_name_in_both_languages():
+    from babel.support import Translations
+
+    from buko.entrypoints.http.pages.i18n import CATALOGS
+
+    assert set(PAPER_NAMES) == set(print_edition.PAPERS)
+    for locale in ("en", "es"):
+        catalog = Translations.load(str(CATALOGS), [locale], domain="messages")
+        names = [catalog.gettext(PAPER_NAMES[paper]) for paper in print_edition.PAPERS]
+        assert names == [TEXTS[locale][paper] for paper in print_edition.PAPERS]

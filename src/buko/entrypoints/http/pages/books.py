@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from quart import Blueprint, Response, redirect, url_for
 
 from buko.adapters.export.markup import markdown_to_xhtml
+from buko.application.books import print_edition
 from buko.application.books.covers import DesignCover
 from buko.application.commands import CreateBook
 from buko.domain.books.brief import FIELD_LIMITS, LANGUAGES, MAX_CHAPTERS, MAX_WORDS, MIN_WORDS, TRIM_SIZES, Brief
@@ -155,7 +156,11 @@ async def reader(book_id: str):
         html = markdown_to_xhtml(found.chapter_text(chapter.number), language=language)
         chapters.append({"number": chapter.number, "title": chapter.title, "html": Markup(html),
                          "written": bool(found.chapter_text(chapter.number).strip())})
-    return render("reader.html", book=found, chapters=chapters, language=language)
+    return render("reader.html", book=found, chapters=chapters, language=language,
+                  papers=print_edition.PAPERS, default_paper=print_edition.DEFAULT_PAPER, paper_names=PAPER_NAMES)
+
+
+PAPER_NAMES = {"white": lazy("White"), "cream": lazy("Cream")}  # a name for each of print_edition.PAPERS
 
 
 # -- cover editor -------------------------------------------------------------
