@@ -119,12 +119,12 @@ def test_the_print_interior_downloads_with_bleed_and_crop_marks(page: Page, tmp_
     assert all(abs(t - m - 8.5) < 0.2 for t, m in zip(trim[:2], media[:2])), boxes
     assert all(abs(m - t - 8.5) < 0.2 for t, m in zip(trim[2:], media[2:])), boxes
     expect(interior).not_to_have_attribute("aria-busy", "true")
-    expect(page.locator("#downloads-heading ~ p .error")).to_be_hidden()
+    expect(page.locator("#download-status .error:visible")).to_have_count(0)
     page.locator("header button[value=es]").click()
     expect(page.locator("#print-heading")).to_have_text("Para imprenta")
-    expect(interior).to_have_text("Interior para imprenta (PDF)")
+    expect(interior).to_have_text("Interior para imprenta (PDF)", use_inner_text=True)  # not "Preparando…"
     expect(page.get_by_label("con sangrado de 3 mm y marcas de corte")).not_to_be_checked()
-    expect(cover).to_have_text("Cubierta para imprenta (PDF)")
+    expect(cover).to_have_text("Cubierta para imprenta (PDF)", use_inner_text=True)
     assert not page.console_errors, page.console_errors
 
 

@@ -19,13 +19,15 @@ TEXTS = {
            "hint": "Upload these files to a print-on-demand service; the downloads above are reading copies, "
                    "for screens.",
            "interior": "Print interior (PDF)", "bleed": "with 3 mm bleed and crop marks",
-           "cover": "Print cover (PDF)", "paper": "Paper (sets the spine width)", "white": "White", "cream": "Cream"},
+           "cover": "Print cover (PDF)", "paper": "Paper (sets the spine width)", "white": "White", "cream": "Cream",
+           "preparing": "Preparing…", "preparing_file": "Preparing “{}”…", "failed": "“{}” could not be prepared. Try again."},
     "es": {"download": "Descargar", "group": "Para imprenta",
            "hint": "Sube estos archivos a un servicio de impresión bajo demanda; las descargas de arriba son "
                    "copias de lectura, para pantalla.",
            "interior": "Interior para imprenta (PDF)", "bleed": "con sangrado de 3 mm y marcas de corte",
            "cover": "Cubierta para imprenta (PDF)", "paper": "Papel (fija el ancho del lomo)", "white": "Blanco",
-           "cream": "Crema"},
+           "cream": "Crema", "preparing": "Preparando…", "preparing_file": "Preparando «{}»…",
+           "failed": "No se pudo preparar «{}». Vuelve a intentarlo."},
 }
 
 
@@ -49,6 +51,20 @@ def _attributes(source: str) -> dict:
 
 def _text(source: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", source)).split())
+
+
+def _busy_note(link_text_html: str) -> tuple[dict, str, str]:
+    """The "Preparing…" note inside a download's button: its attributes, its text, and the button's text
+    without it."""
+    found = re.search(r'<span\b([^>]*\bclass="download-busy"[^>]*)>(.*?</span>.*?)</span>', link_text_html, re.S)
+    assert found, f"no busy note in {link_text_html!r}"
+    return _attributes(found[1]), _text(found[2]), _text(link_text_html.replace(found[0], ""))
+
+
+def _link(page: str, element_id: str) -> tuple[dict, str, tuple[dict, str, str]]:
+    found = re.search(rf'<a\b([^>]*\bid="{element_id}"[^>]*)>(.*?)</a>', page, re.S)
+    assert found, f"no <a id={element_id}>"
+    return _attributes(found[1]), _text(found[2]), _busy_note(found[2])
 
 
 async def _reader(api, locale: str = "en") -> tuple[str, str, object]:
@@ -81,8 +97,11 @@ async def test_the_reader_offers_the_printers_files_with_their_options(api, loca
     assert _element(card, "h2", "downloads-heading")[1] == texts["download"]
 
     # the reading copies are still there, and the print files come after them, in their own labelled group
-    for fmt in ("pdf", "epub", "docx", "md"):
-        assert _element(card, "a", f"download-{fmt}")[0]["href"] == f"{exports}/{fmt}"
+    for fmt, label in (("pdf", "PDF"), ("epub", "EPUB"), ("docx", "DOCX"), ("md", "Markdown")):
+        attributes, _, (note, note_text, text) = _link(card, f"download-{fmt}")
+        assert attributes["href"] == f"{exports}/{fmt}"
+        assert text == label and note_text == texts["preparing"]
+        assert note["x-show"] == f"isBusy('{fmt}')" and "x-cloak" in note
     assert card.index('id="download-md"') < card.index('id="print-heading"')
     group = re.search(r'<div\b[^>]*role="group"[^>]*aria-labelledby="print-heading"[^>]*>', card)
     assert group, "the print files are not a group labelled by their heading"
@@ -93,7 +112,8 @@ async def test_the_reader_offers_the_printers_files_with_their_options(api, loca
     for link_id, fmt, query, binding, label in (
             ("download-pdf-print", "pdf-print", "bleed=false", "interiorHref", texts["interior"]),
             ("download-cover-pdf", "cover-pdf", "paper=white", "coverHref", texts["cover"])):
-        attributes, text = _element(card, "a", link_id)
+        attributes, _, (note, note_text, text) = _link(card, link_id)
+        assert note["x-show"] == f"isBusy('{fmt}')" and "x-cloak" in note and note_text == texts["preparing"]
         assert attributes["href"] == f"{exports}/{fmt}?{query}", attributes
         assert attributes["x-bind:href"] == binding
         assert attributes["data-format"] == fmt
@@ -113,6 +133,23 @@ async def test_the_reader_offers_the_printers_files_with_their_options(api, loca
         assert radio["x-model"] == "paper"
         assert ("checked" in radio) == (paper == "white")
         assert _label_of(fieldset[1], f"print-paper-{paper}") == texts[paper]
+
+    # while a file is prepared its options stay as they were asked for
+    assert bleed["x-bind:disabled"] == "isBusy('pdf-print')"
+    assert re.search(r"<fieldset\b[^>]*x-bind:disabled=\"isBusy\('cover-pdf'\)\"", card)
+
+    # every file says, by name, that it is being prepared or that it failed (one live region for them all)
+    status = re.search(r'<p\b[^>]*id="download-status"[^>]*>(.*?)</p>', card, re.S)
+    assert status and 'aria-live="polite"' in status[0]
+    names = {"pdf": "PDF", "epub": "EPUB", "docx": "DOCX", "md": "Markdown", "pdf-print": texts["interior"],
+             "cover-pdf": texts["cover"]}
+    for fmt, name in names.items():
+        for state, binding, text in (("preparing", "isBusy", texts["preparing_file"]),
+                                     ("failed", "hasFailed", texts["failed"])):
+            found = re.search(rf'<span\b([^>]*data-status="{state}-{fmt}"[^>]*)>(.*?)</span>', status[1], re.S)
+            assert found, (state, fmt)
+            assert _attributes(found[1])["x-show"] == f"{binding}('{fmt}')" and "x-cloak" in _attributes(found[1])
+            assert _text(found[2]) == text.format(name)
 
     # the strict CSP still holds: no inline script or style anywhere on the page, but the import map,
     # which the policy allows by its hash (tests/integration/http/test_static_versions.py)
@@ -134,8 +171,10 @@ async def test_the_paper_choices_are_print_editions_papers(api, monkeypatch):
     assert [radio["value"] for radio in radios] == ["white", "cream", "ivory"]
     assert [radio["id"] for radio in radios if "checked" in radio] == ["print-paper-cream"]
     assert _label_of(fieldset, "print-paper-ivory") == "ivory"  # no name yet: shown as it is
-    cover = _element(page, "a", "download-cover-pdf")[0]
+    cover = _link(page, "download-cover-pdf")[0]
     assert cover["href"] == f"/api/books/{book_id}/export/cover-pdf?paper=cream"
+    section = re.search(r'<section\b[^>]*x-data="exportsPanel"[^>]*>', page)[0]
+    assert 'data-paper="cream"' in section  # the component starts from the same paper
 
 
 def test_every_paper_has_a_name_in_both_languages():
