@@ -31,7 +31,7 @@ from weasyprint.layout import block as wp_block
 from weasyprint.layout import inline as wp_inline
 from weasyprint.urls import URLFetcher
 
-from buko.adapters.export import hyphenation, pdf_text, pdf_write  # noqa: F401 - WeasyPrint changes (their docs)
+from buko.adapters.export import hyphenation, pdf_glyphs, pdf_text, pdf_write  # noqa: F401 - WeasyPrint changes (their docs)
 
 MAX_PASSES = 3  # one layout, then at most two more with the offending words kept whole
 

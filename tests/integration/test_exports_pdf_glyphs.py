@@ -1,0 +1,35 @@
+"""Lines written from the glyph array as integers (pdf_glyphs.py) give WeasyPrint's own PDF byte for byte, in
+running text and in the hostile book (emoji, CJK, right-to-left, code, tables), whose unusual lines go to
+WeasyPrint's own loop."""
+from __future__ import annotations
+
+import pytest
+
+from buko.adapters.export import pdf_glyphs
+from buko.adapters.export.cover import PillowCoverRenderer
+from buko.adapters.export.pdf import WeasyPrintExporter
+from tests.fixtures.hostile_book import hostile_book
+from tests.fixtures.spanish_book import spanish_book
+
+BOOKS = {"spanish": lambda: spanish_book(words_per_chapter=900, chapters=3), "hostile": hostile_book}
+
+
+def _render(book, enabled: bool) -> tuple[bytes, dict]:
+    before = dict(pdf_glyphs.stats)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(pdf_glyphs, "ENABLED", enabled)
+        data = WeasyPrintExporter(processes=1).render(book, PillowCoverRenderer().render(book))
+    return data, {key: pdf_glyphs.stats[key] - before[key] for key in before}
+
+
+@pytest.mark.parametrize("name", sorted(BOOKS))
+def test_the_pdf_is_weasyprints_own_byte_for_byte(name):
+    book = BOOKS[name]()
+    fast, counts = _render(book, True)
+    own, own_counts = _render(book, False)
+    assert fast == own
+    assert own_counts["fast"] == 0
+    written = counts["fast"] + counts["weasyprint"]
+    assert written > 150 and counts["fast"] > 0.8 * written, counts
+    if name == "hostile":  # colour emoji and glyphs no font has are left to WeasyPrint
+        assert counts["weasyprint"] > 0, counts
