@@ -22,6 +22,13 @@ already drawn) goes through WeasyPrint's own code. Single-paragraph mode, which 
 draws (and which would make Pango lay the line out again), is turned on when the text is set instead: for
 text without paragraph separators it changes nothing in the layout.
 
+A third saving is in WeasyPrint's line breaking (`split_first_line`): after Pango breaks a draft of the
+paragraph, WeasyPrint sets the line plus the next word again to see whether that word would still fit (it
+almost never does: Pango just broke before it). When the draft already shows that the line's visible text and
+that word, even without the space between them, are wider than the line by more than PREDICT_MARGIN, the
+layout keeps its draft: Pango would break the shorter text at the same place, so its first line and the
+start of its second are the draft's (the layout's next `set_text` replaces it; it is never kept or drawn).
+
 Also here: the strut (line height and baseline of a style) and the Pango font description of a style are
 computed once per style object, where WeasyPrint computes them again for every line.
 """
@@ -38,13 +45,23 @@ from weasyprint.text import line_break as wp_line_break
 from weasyprint.text.ffi import TO_UNITS, ffi, pango
 
 MAX_KEPT = 30_000  # layouts kept at once in a process (a few KB each)
+PREDICT_MARGIN = 2.0  # points: a space and any kerning next to it are narrower than a space plus this
 _SEPARATORS = re.compile("[\n\r\t\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _SPACES = re.compile(" |\u00a0".encode())  # what WeasyPrint widens to justify a line
 
 
 ENABLED = True  # False: WeasyPrint's own behaviour throughout (tests compare both)
+PREDICT = True  # False: every "does the next word fit" text is set and laid out (tests compare both)
 _kept: weakref.WeakSet = weakref.WeakSet()  # layouts kept and not yet drawn (a dropped box's go with it)
-stats = {"drawn_kept": 0, "drawn_again": 0}  # lines drawn from their kept layout / set and shaped again
+# lines drawn from their kept layout / set and shaped again; next-word texts answered from the draft
+stats = {"drawn_kept": 0, "drawn_again": 0, "predicted": 0}
+
+ffi.cdef("void pango_layout_line_index_to_x (PangoLayoutLine *line, int index_, gboolean trailing, int *x_pos);",
+         override=True)  # not among WeasyPrint's declarations
+try:
+    _pango_x = ffi.dlopen("libpango-1.0.so.0").pango_layout_line_index_to_x
+except (OSError, AttributeError):  # another system's library name: every next-word text is set and laid out
+    PREDICT = False
 
 
 _Layout = wp_line_break.Layout
@@ -60,16 +77,67 @@ def _plain(style) -> bool:
 
 
 def _set_text_single(self, text, justify=False):
+    if PREDICT and ENABLED and not justify and _breaks_as_drafted(self, text):
+        self.text = text  # Pango keeps the draft: same first line, same start of the second (module's doc)
+        self._buko_draft = True
+        stats["predicted"] += 1
+        return
     _set_text(self, text, justify)
+    self._buko_draft = False
     self._buko_single = False
     if ENABLED and not justify and self.text != " " and not _SEPARATORS.search(self.text):
         pango.pango_layout_set_single_paragraph_mode(self.layout, True)
         self._buko_single = True
 
 
+def _breaks_as_drafted(layout, text: str) -> bool:
+    """Whether `text`, a beginning of the layout's current (single-paragraph, plain, left-to-right) text that
+    goes past its first line and ends within its second, would be broken where the current text is: its part
+    on the second line, laid after the first line's visible text, already overflows by PREDICT_MARGIN."""
+    if (not getattr(layout, "_buko_single", False) or getattr(layout, "_buko_draft", False)
+            or not (layout.max_width or 0) > 0 or not hasattr(layout, "layout") or len(text) >= len(layout.text)
+            or not layout.text.startswith(text) or not _plain(layout.style) or "\t" in text):
+        return False
+    first = pango.pango_layout_get_line_readonly(layout.layout, 0)
+    second = pango.pango_layout_get_line_readonly(layout.layout, 1)
+    if first == ffi.NULL or second == ffi.NULL or first.resolved_dir != pango.PANGO_DIRECTION_LTR:
+        return False
+    encoded = text.encode()
+    start, end = second.start_index, len(encoded)
+    visible = len(encoded[:start].rstrip(b" "))
+    if not (start < end <= start + second.length) or not visible or _right_to_left(first, second):
+        return False
+    x = ffi.new("int *")
+    _pango_x(first, _last_character(encoded, visible), True, x)
+    line_end = x[0]
+    _pango_x(second, _last_character(encoded, end), True, x)
+    word_end = x[0]
+    _pango_x(second, start, False, x)
+    return line_end + word_end - x[0] > (layout.max_width + PREDICT_MARGIN) * TO_UNITS
+
+
+def _last_character(encoded: bytes, end: int) -> int:
+    """The byte index where the UTF-8 character ending at byte `end` starts."""
+    index = end - 1
+    while index > 0 and encoded[index] & 0xC0 == 0x80:
+        index -= 1
+    return index
+
+
+def _right_to_left(*lines) -> bool:
+    for line in lines:
+        run = line.runs
+        while run != ffi.NULL:
+            if run.data.item.analysis.level % 2:
+                return True
+            run = run.next
+    return False
+
+
 def _deactivate_keep(self):
     """Keeps a measured layout for drawing (see the module's doc); frees it once drawn, or when not plain."""
     if (ENABLED and not getattr(self, "_buko_drawing", False) and getattr(self, "_buko_single", False)
+            and not getattr(self, "_buko_draft", False)
             and hasattr(self, "layout") and _plain(self.style) and (self in _kept or len(_kept) < MAX_KEPT)):
         _kept.add(self)
         return
@@ -78,7 +146,7 @@ def _deactivate_keep(self):
 
 def _release(self) -> None:
     _kept.discard(self)
-    self._buko_drawing = self._buko_single = False
+    self._buko_drawing = self._buko_single = self._buko_draft = False
     if hasattr(self, "layout"):
         _deactivate(self)
 
