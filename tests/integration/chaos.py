@@ -13,6 +13,7 @@ from pathlib import Path
 
 from buko.adapters.queue.inspect import QueueInspector
 from buko.adapters.queue.redis_streams import GROUP, stream_name
+from buko.application.books.streamed import Streamed, follow
 from buko.application.commands import GENERATION_QUEUE
 from buko.domain.books.book import Book, BookStatus
 from buko.domain.books.chunks import ChunkStatus
@@ -31,11 +32,12 @@ class Kill:
 @dataclass
 class Follower:
     """Rebuilds each chunk's text from the live events, as a reader's screen would. After a
-    reconnect or a re-sync it takes what it missed from the stored chunks (the truth)."""
+    reconnect or a re-sync, or when the deltas say a piece of the text was never seen (their
+    attempt and offset: books/streamed.py), it takes the chunk from the stored chunks (the truth)."""
 
     book_id: str
     reload: object  # async () -> Book
-    texts: dict[int, str] = field(default_factory=dict)
+    texts: dict[int, Streamed] = field(default_factory=dict)
     done: dict[int, str] = field(default_factory=dict)
     interrupted: set[int] = field(default_factory=set)
     seen: list[str] = field(default_factory=list)
@@ -50,18 +52,17 @@ class Follower:
                 self.interrupted.update(i for i in self.texts if i not in self.done)
             elif index in self.done:
                 continue
-            elif kind in ("chunk_started", "chunk_restarted"):
-                self.texts[index] = ""  # a new attempt: its whole text follows
+            elif kind in ("chunk_started", "chunk_restarted", "delta"):
+                self.texts[index] = follow(self.texts.get(index), event)  # chunk_started: a new attempt
                 if kind == "chunk_started":
                     self.interrupted.discard(index)
-            elif kind == "delta":
-                self.texts[index] = self.texts.get(index, "") + event["text"]
             elif kind == "chunk_written":
-                if index in self.interrupted or index not in self.texts:
+                streamed = self.texts.get(index)
+                if index in self.interrupted or streamed is None or not streamed.whole:
                     stored = await self.reload()
                     self.done[index] = stored.chunks[index].text
                 else:
-                    self.done[index] = self.texts[index]
+                    self.done[index] = streamed.text
             if kind == "book_written":
                 return
 

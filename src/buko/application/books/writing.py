@@ -58,17 +58,25 @@ class WriteChunkHandler(BookUseCase):
         if request is None:
             return False
         chunk = request.chunk
+        # Every event of this claim says which attempt it belongs to, and every delta where it starts
+        # in the attempt's text (`at`, in characters): a watcher that missed some events (the live
+        # stream was reset under it) can tell a fragment from the whole text (books/streamed.py).
+        attempt, shown = chunk.attempts, [0]
         await self._tell(
             cmd.book_id,
             {"type": "chunk_started", "index": chunk.index, "chapter": chunk.chapter_number,
-             "target_words": chunk.target_words},
+             "target_words": chunk.target_words, "attempt": attempt},
         )
 
         async def on_text(delta: str) -> None:
-            await self._tell(cmd.book_id, {"type": "delta", "index": chunk.index, "text": delta})
+            at, shown[0] = shown[0], shown[0] + len(delta)
+            await self._tell(
+                cmd.book_id, {"type": "delta", "index": chunk.index, "text": delta, "at": at, "attempt": attempt}
+            )
 
         async def on_restart() -> None:
-            await self._tell(cmd.book_id, {"type": "chunk_restarted", "index": chunk.index})
+            shown[0] = 0
+            await self._tell(cmd.book_id, {"type": "chunk_restarted", "index": chunk.index, "attempt": attempt})
 
         async def announce(reason: str, retry_after: float) -> None:
             await self._tell(
@@ -79,7 +87,8 @@ class WriteChunkHandler(BookUseCase):
         # continues that text, and every billed call ends up on the chunk.
         spent, current = [Usage()], [request]
 
-        async def attempt():
+        async def call():
+            shown[0] = len(current[0].written_so_far)  # a continuation's text follows what was shown
             try:
                 return await self.llm.write(current[0], on_text, on_restart)
             except Exception as failure:
@@ -90,13 +99,13 @@ class WriteChunkHandler(BookUseCase):
 
         renewing = asyncio.create_task(self._keep_lease(cmd))
         try:
-            result = await patiently(attempt, announce, self.clock.sleep, self.max_wait)
+            result = await patiently(call, announce, self.clock.sleep, self.max_wait)
         except Exception as exc:  # the model failed for good: keep what is done, fail resumably
             reason = give_up_reason("writing", exc, self.max_wait)
             log.error("chunk %s of book %s: %s", cmd.index, cmd.book_id, reason)
             log.debug("chunk %s of book %s failed", cmd.index, cmd.book_id, exc_info=True)
             if current[0].written_so_far:  # the text kept while waiting will not be stored
-                await self._tell(cmd.book_id, {"type": "chunk_restarted", "index": chunk.index})
+                await self._tell(cmd.book_id, {"type": "chunk_restarted", "index": chunk.index, "attempt": attempt})
             await self.change(cmd.book_id, lambda book: _give_up(book, cmd.index, self.worker_id, reason, spent[0]))
             return False
         finally:

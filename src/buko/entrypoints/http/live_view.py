@@ -5,6 +5,7 @@ progress with words written against the target, and the text of chunks being wri
 """
 from __future__ import annotations
 
+from buko.application.books.streamed import Streamed, follow
 from buko.domain.books.book import Book
 from buko.domain.books.chunks import ChunkStatus
 from buko.entrypoints.http.present import chunk_meta
@@ -26,7 +27,7 @@ class BookView:
         self.book_id, self.title, self.status, self.failure = book.id, book.title, book.status.value, book.failure
         self.target_words, self.demo = book.target_words, book.demo
         self.chunks = {c.index: chunk_meta(c) for c in book.chunks}
-        self.partial: dict[int, str] = {}
+        self.partial: dict[int, Streamed] = {}
 
     # -- the snapshot -------------------------------------------------------
     def fold(self, event: dict) -> None:
@@ -34,10 +35,8 @@ class BookView:
         kind, index = event.get("type"), event.get("index")
         if index is None or (index in self.chunks and self.chunks[index]["status"] == ChunkStatus.DONE.value):
             return
-        if kind in ("chunk_started", "chunk_restarted"):
-            self.partial[index] = ""
-        elif kind == "delta":
-            self.partial[index] = self.partial.get(index, "") + event.get("text", "")
+        if kind in ("chunk_started", "chunk_restarted", "delta"):
+            self.partial[index] = follow(self.partial.get(index), event)
         elif kind == "chunk_written":
             self.partial.pop(index, None)
 
@@ -52,7 +51,11 @@ class BookView:
             "book": {"id": self.book_id, "title": self.title, "status": self.status, "failure": self.failure,
                      "demo": self.demo, **self.progress()},
             "chunks": list(self.chunks.values()),
-            "partial": {str(i): text for i, text in self.partial.items()},
+            "partial": {str(i): part.text for i, part in self.partial.items()},
+            # Where each partial text stands in its attempt: the next delta continues it when it has
+            # that attempt and `at` == end. Not `whole`: its beginning was lost (a reset live stream).
+            "streamed": {str(i): {"attempt": part.attempt, "end": part.end, "whole": part.whole}
+                         for i, part in self.partial.items()},
         }
 
     # -- live ---------------------------------------------------------------

@@ -5,9 +5,15 @@ Protocol (JSON text frames):
   {"type": "resumed", "after": SEQ} and sends exactly the missing events; when it cannot (the
   buffer moved on, or the live stream was reset) it sends a fresh snapshot instead.
 - without `after`: {"type": "snapshot", "seq", "epoch", "book": {...}, "chunks": [...],
-  "partial": {index: text so far}} then the events after `seq`.
+  "partial": {index: text so far}, "streamed": {index: {"attempt", "end", "whole"}}} then the
+  events after `seq`. A partial text that is not `whole` is a fragment: its beginning was lost
+  when the live stream was reset.
 - events: status, planning, waiting, chunk_started, delta, chunk_restarted, chunk_done,
-  progress, usage, error — each with "seq".
+  progress, usage, error — each with "seq". chunk_started, chunk_restarted and delta carry the
+  "attempt" they belong to; a delta carries "at", where its text starts in the attempt's text
+  (in characters, i.e. code points): it continues the text shown when it has that attempt and
+  `at` is the length shown; `at` 0 starts the text again; anything else means a piece was lost
+  (show the text as a fragment: chunk_done says when the stored text replaces it).
 - the server sends {"type": "ping"} every BUKO_WS_PING_INTERVAL; answer {"type": "pong"}
   within BUKO_WS_PING_TIMEOUT or the socket is closed.
 - errors: {"type": "error", "error": {"code", "message", "details"}} then a close with code

@@ -6,6 +6,34 @@ import { BookSocket } from "./socket.js";
 
 let t, book, nf, money, socket;
 const chunks = new Map(); // index -> {chapter, status, target, words}
+// index -> {attempt, end, whole}: where the text shown for a chunk in progress stands in its attempt.
+// A delta continues it only with the same attempt and `at` === end; at 0 it starts the text again;
+// else a piece was lost (the live stream was reset): the text is shown as a fragment until the
+// chunk is done and its stored text replaces it.
+const streamed = new Map();
+const GAP = "… ";
+
+function length(text) { return Array.from(text).length; } // code points, as the server counts
+
+function showDelta(index, event) {
+  const target = node(index);
+  const text = event.text || "";
+  const pos = streamed.get(index);
+  const attempt = event.attempt ?? null;
+  if (event.at === undefined || event.at === null) { // a server that does not say where deltas go
+    if (target) target.append(text);
+    if (pos) pos.end += length(text);
+  } else if (event.at === 0) {
+    if (target) target.textContent = text;
+    streamed.set(index, { attempt, end: length(text), whole: true });
+  } else if (pos && pos.attempt === attempt && pos.end === event.at) {
+    if (target) target.append(text);
+    pos.end += length(text);
+  } else {
+    if (target) target.textContent = GAP + text;
+    streamed.set(index, { attempt, end: event.at + length(text), whole: false });
+  }
+}
 let status, startedAt = null, cost = 0;
 
 function node(index) { return document.getElementById(`chunk-${index}`); }
@@ -107,7 +135,10 @@ function onSnapshot(snapshot) {
         storedText(c.index);
       }
     } else {
-      target.textContent = partial !== undefined ? partial : "";
+      const pos = (snapshot.streamed || {})[String(c.index)];
+      if (pos) streamed.set(c.index, { ...pos });
+      else streamed.delete(c.index);
+      target.textContent = partial !== undefined ? (pos && !pos.whole ? GAP : "") + partial : "";
       target.parentElement.dataset.status = c.status;
     }
   }
@@ -132,12 +163,15 @@ function onEvent(event) {
       waiting(false);
       if (node(index)) { node(index).textContent = ""; node(index).parentElement.dataset.status = "writing"; node(index).dataset.synced = ""; }
       if (chunks.has(index)) chunks.get(index).status = "writing";
+      streamed.set(index, { attempt: event.attempt ?? null, end: 0, whole: true });
       break;
     case "delta":
       waiting(false);
-      if (node(index)) node(index).append(event.text || "");
+      if (chunks.get(index)?.status === "done") break; // its stored text is shown
+      showDelta(index, event);
       break;
     case "chunk_done":
+      streamed.delete(index);
       if (chunks.has(index)) { chunks.get(index).status = "done"; chunks.get(index).words = event.words || 0; }
       if (node(index)) { node(index).dataset.synced = "1"; storedText(index); }
       break;
