@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     worker_heartbeat_seconds: float = Field(
         5.0, ge=0.2, le=60, validation_alias=_env("BUKO_WORKER_HEARTBEAT_SECONDS")
     )
+    # A worker starting while PostgreSQL or Redis is away (restarting) tries again this long before
+    # it gives up: a running worker rides out such an outage, a starting one should too.
+    worker_start_wait_seconds: float = Field(
+        30.0, ge=0, le=600, validation_alias=_env("BUKO_WORKER_START_WAIT_SECONDS")
+    )
 
     # The web tier (buko serve)
     environment: str = Field("development", pattern="^(development|production)$",

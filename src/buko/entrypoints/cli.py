@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 import asyncio
 import logging
 import sys
+import time
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -19,6 +20,7 @@ from buko.entrypoints.cli_parsers import EXIT_CODES, add_author_parsers
 if TYPE_CHECKING:
     from buko.config import Settings
 
+WORKER_START_RETRY = 1.0  # seconds between a starting worker's tries to reach PostgreSQL and Redis
 # The verbs that run book work in this process when there is no REDIS_URL (see cli_liveness).
 WORKING_VERBS = {"write", "plan", "revise", "resume", "regenerate", "export"}
 
@@ -231,11 +233,22 @@ def _worker(args, settings: Settings) -> int:
         from buko.adapters.observability.metrics import serve_process_metrics
 
         serve_process_metrics(settings.worker_metrics_port)
-    try:
-        return asyncio.run(serve(settings, queues, args.concurrency or settings.worker_concurrency))
-    except (OSError, RedisError) as unreachable:  # asyncpg's refusals are OSErrors
-        print(f"buko worker: cannot start: {unreachable}; `buko doctor` checks the services", file=sys.stderr)
-        return 1
+    # Redis or PostgreSQL restarting as the worker starts (a replacement for a dead worker, say) is
+    # ridden out as a running worker rides it out; a service that stays away is reported.
+    deadline, said = time.monotonic() + settings.worker_start_wait_seconds, False
+    while True:
+        try:
+            return asyncio.run(serve(settings, queues, args.concurrency or settings.worker_concurrency))
+        except (OSError, RedisError) as unreachable:  # asyncpg's refusals are OSErrors
+            if time.monotonic() + WORKER_START_RETRY > deadline:
+                print(f"buko worker: cannot start: {unreachable}; `buko doctor` checks the services",
+                      file=sys.stderr)
+                return 1
+            if not said:
+                print(f"buko worker: waiting for the services ({unreachable}); giving up after "
+                      f"{settings.worker_start_wait_seconds:.0f} s", file=sys.stderr, flush=True)
+                said = True
+            time.sleep(WORKER_START_RETRY)
 
 
 if __name__ == "__main__":
