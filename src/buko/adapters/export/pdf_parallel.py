@@ -42,6 +42,10 @@ from buko.domain.books.manuscript import Manuscript
 log = logging.getLogger(__name__)
 _PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 SILENCE_SECONDS = 900  # a worker that says nothing for this long is taken for stuck
+# A worker's parts, up to this many words in all, are laid out with the cyclic garbage collector off and what
+# they made (documents, garbage) is never freed: the worker ends with os._exit, which frees nothing object by
+# object. Past it (a long book's worker) each part is freed after it is sent and garbage collected as usual.
+KEEP_WORDS = 50_000
 
 
 class WorkerFailed(RuntimeError):
@@ -56,6 +60,9 @@ def _serve(conn: Connection, book: _PartsOf) -> None:
     gc.set_threshold(pdf_write.GC_THRESHOLD, 20, 100)  # the worker lives for this render only
     font_config = FontConfiguration()
     m, css, variant, identifier = book.m, book.css, book.variant, book.m.book_id.encode()
+    kept: list = []  # the parts' documents, while within KEEP_WORDS
+    words = 0
+    gc.disable()
     while True:
         try:
             message = conn.recv()
@@ -64,7 +71,13 @@ def _serve(conn: Connection, book: _PartsOf) -> None:
         if message is None:
             return
         index, group = message
-        html = book.exporter_class.part_html(book.head, m, [m.chapters[i] for i in group])
+        chapters = [m.chapters[i] for i in group]
+        html = book.exporter_class.part_html(book.head, m, chapters)
+        words += sum(len(c.markdown.split()) for c in chapters)
+        if words > KEEP_WORDS and not gc.isenabled():
+            kept.clear()
+            gc.enable()
+            gc.collect()
 
         clock = {"start": time.perf_counter()}
 
@@ -87,6 +100,9 @@ def _serve(conn: Connection, book: _PartsOf) -> None:
                 "passes": laid.passes, "protected": sorted(w.word for w in laid.protected), "lines": laid.stats,
                 "layout_s": clock["laid"] - clock["start"], "wait_s": clock["answered"] - clock["laid"],
                 "write_s": end - clock["answered"]}))
+            if not gc.isenabled():
+                kept.append(laid)
+            del laid
         except SystemExit:
             return
         except BaseException:  # noqa: BLE001 - reported to the parent, which raises
