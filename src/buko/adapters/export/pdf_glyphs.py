@@ -6,7 +6,10 @@ adjustment and its kerning are appended to a growing string. That loop was 6 % o
 one process; bench/README.md, "export.py").
 
 Here the same line is written from the glyph array read as plain integers (`PangoGlyphInfo` is five 32-bit
-fields: glyph, width, x offset, y offset, attributes) and the pieces are joined once. The operators written
+fields: glyph, width, x offset, y offset, attributes), each glyph's piece of the operator (its code, with its
+position adjustment and kerning) looked up by (glyph, width, x offset) among the pieces already made for the
+font at that size, and the pieces joined once; a glyph seen for the first time is recorded in the font (its
+text and width) as WeasyPrint records it. The operators written
 are WeasyPrint's own, character for character (the tests compare whole PDFs byte for byte). Only lines that
 need nothing but that are taken: anything else goes to WeasyPrint's function unchanged, decided before a
 single byte is written — a text overflow or block ellipsis, a glyph no font has, a glyph raised or lowered
@@ -50,9 +53,9 @@ def _runs(stream, first_line):
             if _OLD_PANGO:
                 return None
         values = memoryview(ffi.buffer(glyphs.glyphs, count * _INFO)).cast("i")
-        for k in range(0, count * _FIELDS, _FIELDS):
-            if values[k + 3] or values[k] & _UNKNOWN:
-                return None  # raised or lowered glyph, or a glyph no font has
+        glyph_ids = values[0::_FIELDS]
+        if count and (any(values[3::_FIELDS]) or min(glyph_ids) < 0 or max(glyph_ids) >= _UNKNOWN):
+            return None  # a raised or lowered glyph, or a glyph no font has (flagged codes, all past 0x0fffffff)
         runs.append((glyph_item, values, font, font_size, changed))
     return runs
 
@@ -82,37 +85,44 @@ def draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
             parts = []
             stream.set_font_size(font.hash, font_size)
         parts.append("<")
-        widths, to_unicode = font.widths, font.to_unicode
-        count = len(values) // _FIELDS
-        for i in range(count):
-            k = i * _FIELDS
-            glyph_id, width, x_offset = values[k], values[k + 1], values[k + 2]
-            if glyph_id == _EMPTY:
-                parts.append(f">{-width / font_size}<")
-                continue
-            if glyph_id not in to_unicode:
-                if utf8_text is None:
-                    utf8_text = layout.text.encode()
-                to_unicode[glyph_id] = _characters(glyph_item, i, count, utf8_text)
-            offset = x_offset / font_size
-            if offset:
-                parts.append(f">{-offset}<")
-            parts.append(f"{glyph_id:04x}")
-            logical_width = widths.get(glyph_id)
-            if logical_width is None:
-                pango.pango_font_get_glyph_extents(
-                    glyph_item.item.analysis.font, glyph_id, stream.ink_rect, stream.logical_rect)
-                logical_width = widths[glyph_id] = round(
-                    stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
-            kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size  # WeasyPrint's arithmetic
-            if kerning:
-                parts.append(f">{int(kerning)}<")
+        pieces = font.__dict__.setdefault("_buko_pieces", {}).setdefault(font_size, {})
+        keys = list(zip(values[0::_FIELDS], values[1::_FIELDS], values[2::_FIELDS]))  # glyph, width, x offset
+        run_parts = [pieces.get(key) for key in keys]
+        if None in run_parts:
+            for i, key in enumerate(keys):
+                if run_parts[i] is None:
+                    if utf8_text is None:
+                        utf8_text = layout.text.encode()
+                    run_parts[i] = _piece(stream, glyph_item, i, len(keys), key, font, font_size, utf8_text)
+                    if key[0]:  # not .notdef, whose width WeasyPrint may set later
+                        pieces[key] = run_parts[i]
+        parts.extend(run_parts)
         last = parts.pop()  # the run's list closed as WeasyPrint closes it
         last = last[:-1] if last.endswith("<") else last + ">"
         if last:
             parts.append(last)
     stream.show_text("".join(parts))
     return []
+
+
+def _piece(stream, glyph_item, i: int, count: int, key: tuple, font, font_size, utf8_text: bytes) -> str:
+    """What WeasyPrint writes for glyph `i` of the run (its code, with its position adjustment and kerning
+    around it), recording the glyph's text and width in the font as WeasyPrint does on first sight. The same
+    glyph, width and offset in the same font and size always give the same piece (pieces are kept per font)."""
+    glyph_id, width, x_offset = key
+    if glyph_id == _EMPTY:
+        return f">{-width / font_size}<"
+    if glyph_id not in font.to_unicode:
+        font.to_unicode[glyph_id] = _characters(glyph_item, i, count, utf8_text)
+    offset = x_offset / font_size
+    piece = f">{-offset}<{glyph_id:04x}" if offset else f"{glyph_id:04x}"
+    logical_width = font.widths.get(glyph_id)
+    if logical_width is None:
+        pango.pango_font_get_glyph_extents(
+            glyph_item.item.analysis.font, glyph_id, stream.ink_rect, stream.logical_rect)
+        logical_width = font.widths[glyph_id] = round(stream.logical_rect.width * 1000 * FROM_UNITS / font_size)
+    kerning = logical_width + offset - width * 1000 * FROM_UNITS / font_size  # WeasyPrint's arithmetic
+    return f"{piece}>{int(kerning)}<" if kerning else piece
 
 
 def _characters(glyph_item, i: int, count: int, utf8_text: bytes) -> str:
