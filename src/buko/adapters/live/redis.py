@@ -73,7 +73,14 @@ class RedisLiveEvents(LiveEvents):
             body = '{"type":null}'
         keys = (*self._keys(book_id), self._epoch_key(book_id))
         args = [body, self.buffer_events, self.ttl, uuid.uuid4().hex[:16]]
-        return int(await self._script(keys=keys, args=args))
+        try:
+            return int(await self._script(keys=keys, args=args))
+        except RedisConnectionError:
+            # After Redis restarted, each pooled connection from before fails once ("Connection
+            # closed by server"), and the event was lost in the middle of an epoch: a hole in a
+            # chunk's text that no watcher is told about. Once more, on a fresh connection (a
+            # Redis that died mid-call can only have this event again in a new epoch).
+            return int(await self._script(keys=keys, args=args))
 
     async def buffered(self, book_id: str, after: int = 0, upto: int | None = None) -> list[dict]:
         """Buffered events with `after` < seq (<= `upto`), in order."""
