@@ -1,4 +1,4 @@
-"""How WeasyPrint (70) and pydyf write the PDF: six small changes, active in every process that imports this
+"""How WeasyPrint (70) and pydyf write the PDF: seven small changes, active in every process that imports this
 module (pdf_pages.py does, so PDF workers have them too). What each saves is given with it: instruction counts
 (valgrind's callgrind, on the same chapters) where seconds on this shared machine were too noisy to tell.
 
@@ -17,6 +17,10 @@ module (pdf_pages.py does, so PDF workers have them too). What each saves is giv
   measured with `gc.callbacks`).
 - Streams are compressed at zlib's level 6 (its default), not 9: 3 times faster on these streams, files 1-4 %
   larger. About 5 % of the instructions of a part.
+- Each object is serialized (and each stream compressed) once per PDF written: pydyf writes every object, then
+  serializes all of them again to hash them for the file identifier (the object stream, all of a part's
+  structure elements, is compressed twice). While `PDF.write` runs, an object's bytes are kept for the second
+  time they are asked for (in that thread only; nothing changes objects while they are written). Same bytes.
 """
 from __future__ import annotations
 
@@ -124,6 +128,37 @@ def fewer_collections():
                 gc.set_threshold(*_gc_renders[1])
 
 
+WRITE_ONCE = True  # False: pydyf serializes every object twice (tests compare both)
+_written = threading.local()  # .data: id -> (object, its bytes), while this thread's PDF.write runs
+_pdf_write = pydyf.PDF.write
+
+
+def _write_serializing_once(self, *args, **kwargs):
+    if not WRITE_ONCE or getattr(_written, "data", None) is not None:
+        return _pdf_write(self, *args, **kwargs)
+    _written.data = {}
+    try:
+        return _pdf_write(self, *args, **kwargs)
+    finally:
+        _written.data = None
+
+
+def _serialized_once(data: property) -> property:
+    compute = data.fget
+
+    def once(self):
+        memo = getattr(_written, "data", None)
+        if memo is None:
+            return compute(self)
+        found = memo.get(id(self))
+        if found is None or found[0] is not self:
+            found = memo[id(self)] = (self, compute(self))
+        return found[1]
+
+    once.__wrapped__ = compute
+    return property(once, doc=data.__doc__)
+
+
 def _compressobj(level=-1, *args, **kwargs):
     return zlib.compressobj(ZLIB_LEVEL, *args, **kwargs)
 
@@ -134,3 +169,7 @@ if not isinstance(wp_fonts.ffi, _OpenArrays):
 wp_images.RasterImage._get_png_data = staticmethod(_png_rows)
 pydyf.PDF.page_references = property(_cached_page_references)
 pydyf.zlib = types.SimpleNamespace(**{**vars(zlib), "compressobj": _compressobj})
+if pydyf.PDF.write is not _write_serializing_once:
+    pydyf.PDF.write = _write_serializing_once
+    for _kind in (pydyf.Dictionary, pydyf.Stream, pydyf.Array, pydyf.String):
+        _kind.data = _serialized_once(_kind.data)
