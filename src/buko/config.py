@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     http_max_body_bytes: int = Field(1_048_576, ge=16_384, validation_alias=_env("BUKO_HTTP_MAX_BODY_BYTES"))
     ws_queue_events: int = Field(2_000, ge=10, validation_alias=_env("BUKO_WS_QUEUE_EVENTS"))
     ws_recheck_seconds: float = Field(60.0, gt=0, validation_alias=_env("BUKO_WS_RECHECK_SECONDS"))
+    # A socket that heard nothing this long while its book is unfinished looks at the stored book
+    ws_stored_check_seconds: float = Field(15.0, gt=0, validation_alias=_env("BUKO_WS_STORED_CHECK_SECONDS"))
     auth_cache_seconds: float = Field(5.0, ge=0, le=300, validation_alias=_env("BUKO_AUTH_CACHE_SECONDS"))
     rate_limit_login: str = Field("10/minute", validation_alias=_env("BUKO_RATE_LIMIT_LOGIN"))
     rate_limit_register: str = Field("5/minute;30/hour", validation_alias=_env("BUKO_RATE_LIMIT_REGISTER"))

@@ -7,7 +7,9 @@ decides every event. What is checked is what the author sees in each chunk's box
 (a) deltas in order show the text as it streams; (b) a delta after a gap (its `at` beyond the text so
 far) shows the chunk as a fragment ("… " before it) until the stored text replaces it exactly;
 (c) a new attempt (a higher `attempt`, `at` 0) replaces the earlier attempt's text; (d) deltas of a
-chunk already done change nothing. No script error, no console error."""
+chunk already done change nothing; (e) chunks stored while their events were lost (a worker killed
+after its commit, before book_written) show, and the book shows written, once the quiet socket looked
+at the stored book. No script error, no console error."""
 from __future__ import annotations
 
 import asyncio
@@ -99,6 +101,18 @@ class Writer:
 
         return self.loop.run(complete())
 
+    def store_unannounced(self, book_id: str, indexes) -> dict[int, str]:
+        """The chunks stored, their events lost: the worker was killed right after its commit."""
+        async def complete():
+            async with self.container.core.uow() as uow:
+                book = await uow.books.get(book_id, for_update=True)
+                for index in indexes:
+                    book.complete_chunk(index, f"Chunk {index}, stored by a worker killed at once.", Usage(calls=1))
+                await uow.commit()
+            return {i: book.chunks[i].text for i in indexes}
+
+        return self.loop.run(complete())
+
 
 @pytest.fixture(scope="module")
 def redis_live_server(tmp_path_factory):
@@ -108,7 +122,8 @@ def redis_live_server(tmp_path_factory):
     prefix = f"bukotest:{uuid.uuid4().hex[:12]}:"
     home = tmp_path_factory.mktemp("live-serve")
     try:
-        with serving(home, {"REDIS_URL": REDIS_URL, "BUKO_REDIS_PREFIX": prefix}) as (base, data):
+        with serving(home, {"REDIS_URL": REDIS_URL, "BUKO_REDIS_PREFIX": prefix,
+                            "BUKO_WS_STORED_CHECK_SECONDS": "1"}) as (base, data):
             yield base, Settings(data_dir=data, database_url="", redis_url=REDIS_URL, redis_prefix=prefix,
                                  anthropic_api_key=None, _env_file=None)
     finally:
@@ -214,4 +229,14 @@ def test_the_live_page_shows_streamed_text_fragments_new_attempts_and_the_stored
     assert shown(page, 0) == stored0 and box_status(page, 0) == "done"
     assert shown(page, 1) == stored and box_status(page, 1) == "done"
     assert shown(page, 2) == "Third"
+
+    # (e) the rest stored by a worker killed before it announced them (chunk_written, book_written):
+    # the quiet socket looks at the stored book and the page shows the book written, every text stored
+    assert page.locator("#read-link").is_hidden()
+    rest = writer.store_unannounced(book.id, [c.index for c in book.chunks if c.index > 1])
+    wait_until(lambda: page.locator("#read-link").is_visible())
+    for index, text in rest.items():
+        wait_shown(page, index, text)
+        wait_until(lambda index=index: box_status(page, index) == "done")
+    assert page.locator("#book-status").text_content() == "Written"
     assert page.errors == []

@@ -22,12 +22,34 @@ STATUS_OF = {
 PASSED = {"chunk_started", "delta", "chunk_restarted", "waiting"}
 
 
+FINAL = {"written", "failed", "cancelled"}
+
+
 class BookView:
     def __init__(self, book: Book):
+        self.reset(book)
+
+    def reset(self, book: Book) -> None:
+        """Start again from the stored book (a new snapshot follows): no partial text, seq 0."""
         self.book_id, self.title, self.status, self.failure = book.id, book.title, book.status.value, book.failure
         self.target_words, self.demo = book.target_words, book.demo
         self.chunks = {c.index: chunk_meta(c) for c in book.chunks}
         self.partial: dict[int, Streamed] = {}
+        self.seq = 0  # the last snapshot's seq: events up to it are in it
+
+    @property
+    def settled(self) -> bool:
+        """Finished, with nothing left to learn: a written book's chunks are all done."""
+        return self.status in FINAL and (self.status != "written" or all(
+            c["status"] == ChunkStatus.DONE.value for c in self.chunks.values()))
+
+    def behind(self, book: Book) -> bool:
+        """The stored book is further on than what this view was told: its status, or a chunk done.
+        Its events were lost: a worker died between storing and announcing (book_written, say)."""
+        if book.status.value != self.status:
+            return True
+        known = self.chunks
+        return any(c.done and known.get(c.index, {}).get("status") != ChunkStatus.DONE.value for c in book.chunks)
 
     # -- the snapshot -------------------------------------------------------
     def fold(self, event: dict) -> None:
@@ -46,6 +68,7 @@ class BookView:
                 "chunks_done": len(done), "chunks_total": len(self.chunks)}
 
     def snapshot(self, seq: int, epoch: str) -> dict:
+        self.seq = seq
         return {
             "type": "snapshot", "seq": seq, "epoch": epoch,
             "book": {"id": self.book_id, "title": self.title, "status": self.status, "failure": self.failure,

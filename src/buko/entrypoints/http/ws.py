@@ -14,6 +14,9 @@ Protocol (JSON text frames):
   (in characters, i.e. code points): it continues the text shown when it has that attempt and
   `at` is the length shown; `at` 0 starts the text again; anything else means a piece was lost
   (show the text as a fragment: chunk_done says when the stored text replaces it).
+- a socket that heard nothing for BUKO_WS_STORED_CHECK_SECONDS while its book is unfinished may get
+  a fresh snapshot at any time: the stored book was further on than its events said (they were lost
+  with a worker killed after its commit). Apply it as on a connect; events after its `seq` follow.
 - the server sends {"type": "ping"} every BUKO_WS_PING_INTERVAL; answer {"type": "pong"}
   within BUKO_WS_PING_TIMEOUT or the socket is closed.
 - errors: {"type": "error", "error": {"code", "message", "details"}} then a close with code
@@ -256,7 +259,9 @@ async def _serve(container, settings, who, book_id: str, inbox: asyncio.Queue) -
         talk = asyncio.create_task(_listen(settings))
         kicked = asyncio.create_task(inbox.get())
         recheck = asyncio.create_task(_recheck(current_app.extensions["buko_sockets"], settings))
-        tasks = [pump, talk, kicked, recheck]
+        stored = asyncio.create_task(_look_at_stored(container, watch, view, queries, book_id,
+                                                     settings.ws_stored_check_seconds))
+        tasks = [pump, talk, kicked, recheck, stored]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -280,6 +285,8 @@ async def _pump(watch, view: BookView, queries, book_id: str) -> None:
     try:
         async for event in watch.events():
             book = await _book_after(queries, book_id, event.get("seq", 0)) if view.needs_usage(event) else None
+            if event.get("seq", 0) <= view.seq:  # a snapshot sent meanwhile (_look_at_stored) has it
+                continue
             if book is not None:
                 view.refresh(book)
             for outgoing in view.translate(event):
@@ -291,6 +298,40 @@ async def _pump(watch, view: BookView, queries, book_id: str) -> None:
                       {"after": behind.last_seq}) from None
     except Resync:
         raise Closing(4409, "resync", "the live stream was reset: reconnect without after= for a snapshot") from None
+
+
+async def _look_at_stored(container, watch, view: BookView, queries, book_id: str, every: float) -> None:
+    """A book's events can be lost for good: a worker killed after it stored the last chunk and
+    before it announced book_written (or chunk_written, planned, book_failed). A socket that heard
+    nothing for `every` seconds while its book is unfinished (or written with a chunk it was not told
+    was done) looks at the stored book (one read per book for all its sockets); when it is further on
+    than the socket was told, the socket is sent a fresh snapshot, as on a reconnect: the stored book,
+    with the chunks in progress from the buffer."""
+    books: SharedLoads = current_app.extensions["buko_sockets"].books
+    heard = watch.last
+    while True:
+        await asyncio.sleep(every * random.uniform(0.8, 1.2))
+        if watch.last != heard or view.settled:
+            heard = watch.last
+            continue
+        try:
+            book = await books.get(("stored", book_id), lambda: queries.book_outline(book_id), ttl=every / 2)
+            if not view.behind(book):
+                continue
+            buffered = await container.gateways.hub().source.buffered(book_id, 0)
+            epoch = (await container.gateways.live().position(book_id))[0]
+        except DomainError:  # the book was deleted: its socket is closed when it says so
+            raise
+        except Exception as unavailable:  # the database or Redis cannot answer now: next time
+            log.warning("could not look at book %s's stored state now: %s", book_id, unavailable)
+            continue
+        log.info("book %s is further on than its live events said: a fresh snapshot for a socket", book_id)
+        view.reset(book)
+        for event in buffered:
+            view.fold(event)
+        seq = max([watch.last, *(e.get("seq", 0) for e in buffered)])
+        watch.last = heard = seq  # events up to it are in the snapshot: the pump skips them
+        await websocket.send(json.dumps(view.snapshot(seq, epoch)))
 
 
 async def _listen(settings) -> None:
