@@ -41,30 +41,66 @@ class Follower:
     done: dict[int, str] = field(default_factory=dict)
     interrupted: set[int] = field(default_factory=set)
     seen: list[str] = field(default_factory=list)
+    unannounced: list[int] = field(default_factory=list)  # done chunks whose chunk_written never came
+    quiet: float = 5.0  # seconds without events before it looks at the stored book, as the page's socket does
 
     async def follow(self, events) -> None:
-        async for event in events:
-            kind, index = event["type"], event.get("index")
-            self.seen.append(kind)
-            if kind in ("resync", "reconnecting"):
-                stored = await self.reload()
-                self.done.update({c.index: c.text for c in stored.chunks if c.done})
-                self.interrupted.update(i for i in self.texts if i not in self.done)
-            elif index in self.done:
-                continue
-            elif kind in ("chunk_started", "chunk_restarted", "delta"):
-                self.texts[index] = follow(self.texts.get(index), event)  # chunk_started: a new attempt
-                if kind == "chunk_started":
-                    self.interrupted.discard(index)
-            elif kind == "chunk_written":
-                streamed = self.texts.get(index)
-                if index in self.interrupted or streamed is None or not streamed.whole:
+        """Until the book is written: book_written, or (its news lost with a worker killed after its
+        commit) the stored book says so when the events are quiet. Chunks whose chunk_written was
+        lost the same way are taken from the stored book at the end."""
+        inbox: asyncio.Queue = asyncio.Queue()
+
+        async def pump() -> None:
+            try:
+                async for event in events:
+                    inbox.put_nowait(event)
+            finally:
+                inbox.put_nowait(None)
+
+        pumping = asyncio.create_task(pump())
+        try:
+            while True:
+                try:
+                    event = await asyncio.wait_for(inbox.get(), self.quiet)
+                except TimeoutError:
                     stored = await self.reload()
-                    self.done[index] = stored.chunks[index].text
-                else:
-                    self.done[index] = streamed.text
-            if kind == "book_written":
-                return
+                    if stored.status is BookStatus.WRITTEN:
+                        self.seen.append("stored_written")
+                        return await self._rest_from(stored)
+                    continue
+                if event is None:
+                    return pumping.result()  # the events ended: their error, if any
+                if await self._take(event):
+                    return await self._rest_from(await self.reload())
+        finally:
+            pumping.cancel()
+
+    async def _rest_from(self, stored: Book) -> None:
+        self.unannounced = [c.index for c in stored.chunks if c.done and c.index not in self.done]
+        self.done.update({i: stored.chunks[i].text for i in self.unannounced})
+
+    async def _take(self, event: dict) -> bool:
+        """Apply one event; True at book_written."""
+        kind, index = event["type"], event.get("index")
+        self.seen.append(kind)
+        if kind in ("resync", "reconnecting"):
+            stored = await self.reload()
+            self.done.update({c.index: c.text for c in stored.chunks if c.done})
+            self.interrupted.update(i for i in self.texts if i not in self.done)
+        elif index in self.done:
+            return False
+        elif kind in ("chunk_started", "chunk_restarted", "delta"):
+            self.texts[index] = follow(self.texts.get(index), event)  # chunk_started: a new attempt
+            if kind == "chunk_started":
+                self.interrupted.discard(index)
+        elif kind == "chunk_written":
+            streamed = self.texts.get(index)
+            if index in self.interrupted or streamed is None or not streamed.whole:
+                stored = await self.reload()
+                self.done[index] = stored.chunks[index].text
+            else:
+                self.done[index] = streamed.text
+        return kind == "book_written"
 
 
 class Chaos:
