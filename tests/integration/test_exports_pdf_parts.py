@@ -19,7 +19,8 @@ from tests.fixtures.spanish_book import spanish_book
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
     """The same 7-chapter book (odd and even chapter lengths, so some chapters need a blank verso before the
-    next one; 21,000 words, so a page breaks after a split word at least once) in one process and in two."""
+    next one; 21,000 words, so a page breaks after a split word at least once) in one process and in two (in 4
+    parts of one or two chapters: two per process)."""
     folder = tmp_path_factory.mktemp("parts")
     book = spanish_book(words_per_chapter=3000, chapters=7)
     cover = PillowCoverRenderer().render(book)
@@ -28,7 +29,7 @@ def both(tmp_path_factory):
         exporter = WeasyPrintExporter(processes=processes)
         out[processes] = folder / f"book-{processes}.pdf"
         out[processes].write_bytes(exporter.render(book, cover))
-        assert exporter.last_report["processes"] == processes
+        assert exporter.last_report["processes"] == processes and exporter.last_report["parts"] == {1: 1, 2: 4}[processes]
         # The fixture has page breaks inside paragraphs whose last line was set again without a split word.
         assert exporter.last_report["page_turns_reset"] >= 1 and exporter.last_report["page_turns"] == 0
     return book, out
@@ -254,3 +255,23 @@ def test_short_chapters_share_a_part_and_keep_their_own_numbers_and_links(tmp_pa
         opener = claimed[chapter.title]
         assert opener % 2 == 1 and marks[chapter.title] == opener
         assert flat(page_text(paths[2], opener)).upper().startswith(f"CAPÍTULO {chapter.number}")
+
+
+def test_a_long_book_is_cut_into_about_two_parts_per_process_of_about_equal_length():
+    from dataclasses import replace
+
+    from buko.adapters.export.pdf_parallel import parts_of
+
+    def book(*words):
+        m = spanish_book(words_per_chapter=10, chapters=len(words))
+        return replace(m, chapters=tuple(replace(c, markdown=" ".join(["palabra"] * n))
+                                         for c, n in zip(m.chapters, words)))
+
+    assert parts_of(book(*[3000] * 20), 2500, 4) == [list(range(i, i + 5)) for i in range(0, 20, 5)]
+    # uneven chapters: each part ends at the chapter end nearest to a quarter of the 24,000 words
+    assert parts_of(book(9000, 1000, 1000, 1000, 4000, 4000, 2000, 2000), 2500, 4) == [[0], [1, 2, 3], [4], [5, 6, 7]]
+    assert parts_of(book(20000, 500, 500), 2500, 4) == [[0], [1, 2]]  # a long chapter is never cut
+    assert parts_of(book(3000, 3000, 3000), 2500, 4) == [[0], [1], [2]]  # fewer parts than allowed: as they are
+    assert [len(part) for part in parts_of(book(*[600] * 30), 2500, 4)] == [7, 8, 7, 8]  # ties: the earlier end
+    assert len(parts_of(book(*[600] * 30), 2500)) == 6  # without a most: 5 chapters, 3,000 words, a part
+

@@ -112,6 +112,7 @@ class WeasyPrintExporter(Exporter):
         self.page_size, self.print_ready, self.bleed, self.variant = page_size, print_ready, bleed, variant
         self.processes = processes if processes is not None else pdf_processes()
         self.min_part_words = 2_500  # chapters shorter than this share a part (pdf_parallel.parts_of)
+        self.parts_per_process = 2  # parts of about equal length per process (None: a part per chapter)
         self.last_report: dict = {}  # how the last render went (processes, relayouts, hyphenation), for bench/
         if print_ready:
             self.version = f"{self.version}-print{'-bleed' if bleed else ''}"
