@@ -1,11 +1,12 @@
-"""Lines written from the glyph array as integers (pdf_glyphs.py) give WeasyPrint's own PDF byte for byte, in
-running text and in the hostile book (emoji, CJK, right-to-left, code, tables), whose unusual lines go to
-WeasyPrint's own loop."""
+"""Shortcuts through WeasyPrint's work give WeasyPrint's own PDF byte for byte, in running text and in the
+hostile book (emoji, CJK, right-to-left, code, tables): lines written from the glyph array as integers
+(pdf_glyphs.py; unusual lines go to WeasyPrint's own loop), lines placed without looking for floats in a
+document that has none (pdf_pages.py)."""
 from __future__ import annotations
 
 import pytest
 
-from buko.adapters.export import pdf_glyphs
+from buko.adapters.export import pdf_glyphs, pdf_pages
 from buko.adapters.export.cover import PillowCoverRenderer
 from buko.adapters.export.pdf import WeasyPrintExporter
 from tests.fixtures.hostile_book import hostile_book
@@ -33,3 +34,17 @@ def test_the_pdf_is_weasyprints_own_byte_for_byte(name):
     assert written > 150 and counts["fast"] > 0.8 * written, counts
     if name == "hostile":  # colour emoji and glyphs no font has are left to WeasyPrint
         assert counts["weasyprint"] > 0, counts
+
+
+@pytest.mark.parametrize("name", sorted(BOOKS))
+def test_lines_placed_without_looking_for_floats_give_the_same_pdf(name, monkeypatch):
+    book = BOOKS[name]()
+    cover = PillowCoverRenderer().render(book)
+    looked = []
+    look = pdf_pages._avoid_collisions
+    monkeypatch.setattr(pdf_pages, "_avoid_collisions", lambda *args: looked.append(1) or look(*args))
+    shortcut = WeasyPrintExporter(processes=1).render(book, cover)
+    shortcut_looks = len(looked)
+    monkeypatch.setattr(pdf_pages, "LINES_WITHOUT_FLOATS", False)
+    assert shortcut == WeasyPrintExporter(processes=1).render(book, cover)
+    assert len(looked) - shortcut_looks > 200 and shortcut_looks < 0.2 * (len(looked) - shortcut_looks)
