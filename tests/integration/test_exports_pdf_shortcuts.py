@@ -1,7 +1,8 @@
 """Shortcuts through WeasyPrint's work give WeasyPrint's own PDF byte for byte, in running text and in the
 hostile book (emoji, CJK, right-to-left, code, tables): lines written from the glyph array as integers
 (pdf_glyphs.py; unusual lines go to WeasyPrint's own loop), lines placed without looking for floats in a
-document that has none (pdf_pages.py)."""
+document that has none, page and margin box styles shared by pages with the same @page declarations
+(pdf_pages.py)."""
 from __future__ import annotations
 
 import pytest
@@ -48,3 +49,21 @@ def test_lines_placed_without_looking_for_floats_give_the_same_pdf(name, monkeyp
     monkeypatch.setattr(pdf_pages, "LINES_WITHOUT_FLOATS", False)
     assert shortcut == WeasyPrintExporter(processes=1).render(book, cover)
     assert len(looked) - shortcut_looks > 200 and shortcut_looks < 0.2 * (len(looked) - shortcut_looks)
+
+
+@pytest.mark.parametrize("name", sorted(BOOKS))
+@pytest.mark.parametrize("settings", [{}, {"print_ready": True, "bleed": True}, {"page_size": "6x9"}],
+                         ids=["reading", "print-bleed", "6x9"])
+def test_page_styles_shared_by_pages_with_the_same_declarations_give_the_same_pdf(name, settings, monkeypatch):
+    book = BOOKS[name]()
+    cover = PillowCoverRenderer().render(book)
+    computed = []
+    compute = pdf_pages._set_page_styles
+    monkeypatch.setattr(pdf_pages, "_set_page_styles", lambda *args: computed.append(1) or compute(*args))
+    exporter = WeasyPrintExporter(processes=1, **settings)
+    shared = exporter.render(book, cover)
+    computed_shared = len(computed)
+    monkeypatch.setattr(pdf_pages, "SHARE_PAGE_STYLES", False)
+    assert shared == exporter.render(book, cover)
+    pages = len(computed) - computed_shared  # without sharing: once per page
+    assert pages > 10 and computed_shared <= 8 and pages > 1.5 * computed_shared, (computed_shared, pages)

@@ -29,6 +29,7 @@ from weasyprint import layout as wp_layout
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import block as wp_block
 from weasyprint.layout import inline as wp_inline
+from weasyprint.layout import page as wp_page
 from weasyprint.urls import URLFetcher
 
 from buko.adapters.export import hyphenation, pdf_glyphs, pdf_text, pdf_write  # noqa: F401 - WeasyPrint changes (their docs)
@@ -140,6 +141,40 @@ def _line_beside_no_float(context, box, containing_block, outer=True):
     return position_x, position_y, width
 
 
+_set_page_styles = wp_page.set_page_type_computed_styles
+SHARE_PAGE_STYLES = True  # False: every page's styles computed again (tests compare both)
+
+
+def _page_styles(page_type, html, style_for):
+    """The styles of a page and of its margin boxes, shared by the pages whose @page declarations are the
+    same ones. WeasyPrint computes new ones for every page (its page type carries the page's index): every
+    page's 16 margin boxes then compute each property they read again, most of them for boxes with no content.
+    Styles depend on the declarations (and on the root element's style, the same for every page): the same
+    declared values (the very objects parsed from the same rules) give the same styles."""
+    if not SHARE_PAGE_STYLES:
+        return _set_page_styles(page_type, html, style_for)
+    style_for.add_page_declarations(page_type)
+    cascaded = style_for.get_cascaded_styles()
+    pseudos = style_for.__dict__.get("_buko_page_pseudos")
+    if pseudos is None:
+        pseudos = style_for._buko_page_pseudos = sorted(
+            {selector[1] for sheet, _, _ in style_for._sheets for _, selectors, _ in sheet.page_rules
+             for selector in selectors} | {None}, key=lambda pseudo: pseudo or "")
+    signature = tuple(
+        (pseudo, tuple((name, id(values)) for name, (values, _) in sorted(declarations.items())))
+        for pseudo in pseudos if (declarations := cascaded.get((page_type, pseudo))) is not None)
+    shared = style_for.__dict__.setdefault("_buko_page_styles", {})
+    found = shared.get(signature)
+    computed = style_for.get_computed_styles()
+    if found is None:
+        _set_page_styles(page_type, html, style_for)
+        shared[signature] = {pseudo: computed[page_type, pseudo] for pseudo in pseudos
+                             if (page_type, pseudo) in computed}
+    else:
+        for pseudo, style in found.items():
+            computed[page_type, pseudo] = style
+
+
 _iter_line_boxes = wp_block.iter_line_boxes
 _split_first_line = wp_inline.split_first_line
 
@@ -212,6 +247,7 @@ wp_block.iter_line_boxes = _line_boxes
 wp_inline.split_first_line = _first_line
 wp_block._break_line = _page_break_in_lines
 wp_inline.avoid_collisions = _line_beside_no_float
+wp_page.set_page_type_computed_styles = _page_styles
 
 
 class DataOnlyFetcher(URLFetcher):
