@@ -1,8 +1,8 @@
 """Shortcuts through WeasyPrint's work give WeasyPrint's own PDF byte for byte, in running text and in the
 hostile book (emoji, CJK, right-to-left, code, tables): lines written from the glyph array as integers
 (pdf_glyphs.py; unusual lines go to WeasyPrint's own loop), lines placed without looking for floats in a
-document that has none, page and margin box styles shared by pages with the same @page declarations
-(pdf_pages.py)."""
+document that has none, page and margin box styles shared by pages with the same @page declarations, boxes
+that draw nothing behind them given no background without looking at each property (pdf_pages.py)."""
 from __future__ import annotations
 
 import pytest
@@ -67,3 +67,19 @@ def test_page_styles_shared_by_pages_with_the_same_declarations_give_the_same_pd
     assert shared == exporter.render(book, cover)
     pages = len(computed) - computed_shared  # without sharing: once per page
     assert pages > 10 and computed_shared <= 8 and pages > 1.5 * computed_shared, (computed_shared, pages)
+
+
+@pytest.mark.parametrize("name", sorted(BOOKS))
+@pytest.mark.parametrize("settings", [{}, {"print_ready": True, "bleed": True}], ids=["reading", "print-bleed"])
+def test_boxes_without_backgrounds_found_from_their_style_give_the_same_pdf(name, settings, monkeypatch):
+    book = BOOKS[name]()
+    cover = PillowCoverRenderer().render(book)
+    looked = []
+    look = pdf_pages._box_backgrounds
+    monkeypatch.setattr(pdf_pages, "_box_backgrounds", lambda *args: looked.append(1) or look(*args))
+    exporter = WeasyPrintExporter(processes=1, **settings)
+    shortcut = exporter.render(book, cover)
+    shortcut_looks = len(looked)
+    monkeypatch.setattr(pdf_pages, "NO_BACKGROUND_SHORTCUT", False)
+    assert shortcut == exporter.render(book, cover)
+    assert len(looked) - shortcut_looks > 5 * shortcut_looks  # most boxes took the shortcut

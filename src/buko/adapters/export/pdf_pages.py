@@ -27,9 +27,12 @@ from functools import lru_cache
 from weasyprint import CSS, HTML
 from weasyprint import layout as wp_layout
 from weasyprint.formatting_structure import boxes
+from weasyprint.draw.color import get_color
+from weasyprint.layout import background as wp_background
 from weasyprint.layout import block as wp_block
 from weasyprint.layout import inline as wp_inline
 from weasyprint.layout import page as wp_page
+from weasyprint.layout.percent import resolve_radii_percentages
 from weasyprint.urls import URLFetcher
 
 from buko.adapters.export import hyphenation, pdf_glyphs, pdf_text, pdf_write  # noqa: F401 - WeasyPrint changes (their docs)
@@ -175,6 +178,37 @@ def _page_styles(page_type, html, style_for):
             computed[page_type, pseudo] = style
 
 
+_box_backgrounds = wp_background.layout_box_backgrounds
+NO_BACKGROUND_SHORTCUT = True  # False: WeasyPrint looks at every box's background properties (tests compare)
+
+
+def _backgrounds(page, box, get_image_from_uri, layout_children=True, style=None):
+    """WeasyPrint's `layout_box_backgrounds`, with a shortcut for a box whose style draws nothing behind it (no
+    background colour or image, shadow, border or mask image: nearly every box of a book): its background is
+    None, as WeasyPrint would find after looking at each of those properties for every box."""
+    if not NO_BACKGROUND_SHORTCUT or style is not None or box is page or not _draws_nothing_behind(box.style):
+        return _box_backgrounds(page, box, get_image_from_uri, layout_children, style)
+    resolve_radii_percentages(box)
+    if layout_children:
+        for child in box.all_children():
+            wp_background.layout_box_backgrounds(page, child, get_image_from_uri)
+    box.background = None
+    return None
+
+
+def _draws_nothing_behind(style) -> bool:
+    memo = getattr(style, "__dict__", None)
+    found = memo.get("_buko_nothing_behind") if memo is not None else None
+    if found is None:
+        found = (style["border_image_source"][0] == "none" and style["mask_border_source"][0] == "none"
+                 and not style["box_shadow"]
+                 and all(kind != "url" and not value for kind, value in style["background_image"])
+                 and (style["visibility"] == "hidden" or get_color(style, "background_color").alpha == 0))
+        if memo is not None:
+            memo["_buko_nothing_behind"] = found
+    return found
+
+
 _iter_line_boxes = wp_block.iter_line_boxes
 _split_first_line = wp_inline.split_first_line
 
@@ -248,6 +282,7 @@ wp_inline.split_first_line = _first_line
 wp_block._break_line = _page_break_in_lines
 wp_inline.avoid_collisions = _line_beside_no_float
 wp_page.set_page_type_computed_styles = _page_styles
+wp_background.layout_box_backgrounds = _backgrounds
 
 
 class DataOnlyFetcher(URLFetcher):
