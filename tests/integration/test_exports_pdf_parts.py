@@ -29,7 +29,8 @@ def both(tmp_path_factory):
         exporter = WeasyPrintExporter(processes=processes)
         out[processes] = folder / f"book-{processes}.pdf"
         out[processes].write_bytes(exporter.render(book, cover))
-        assert exporter.last_report["processes"] == processes and exporter.last_report["parts"] == {1: 1, 2: 4}[processes]
+        assert exporter.last_report["processes"] == processes
+        assert exporter.last_report["parts"] == {1: 1, 2: 4}[processes]
         # The fixture has page breaks inside paragraphs whose last line was set again without a split word.
         assert exporter.last_report["page_turns_reset"] >= 1 and exporter.last_report["page_turns"] == 0
     return book, out

@@ -16,6 +16,12 @@ and, when the content is laid out, before the margin boxes:
 - hand the page count and the page each chapter starts on to the caller (`on_laid_out`), which answers with
   the number of pages that come before this document in the book: the folios are drawn from there. This is
   how chapters laid out in separate processes get the folios of the whole book (pdf_parallel.py).
+
+Also here, active in every process that imports this module, three shortcuts through work WeasyPrint does
+for every page, line or box and a book never needs (each with a switch; the tests compare the PDFs with and
+without, byte for byte): pages with the same @page declarations share their styles (`_page_styles`), a line
+in a document without floats does not look for floats to avoid (`_line_beside_no_float`), a box whose style
+draws nothing behind it gets no background without each property being looked at (`_backgrounds`).
 """
 from __future__ import annotations
 
@@ -26,8 +32,8 @@ from functools import lru_cache
 
 from weasyprint import CSS, HTML
 from weasyprint import layout as wp_layout
-from weasyprint.formatting_structure import boxes
 from weasyprint.draw.color import get_color
+from weasyprint.formatting_structure import boxes
 from weasyprint.layout import background as wp_background
 from weasyprint.layout import block as wp_block
 from weasyprint.layout import inline as wp_inline
@@ -35,7 +41,8 @@ from weasyprint.layout import page as wp_page
 from weasyprint.layout.percent import resolve_radii_percentages
 from weasyprint.urls import URLFetcher
 
-from buko.adapters.export import hyphenation, pdf_glyphs, pdf_text, pdf_write  # noqa: F401 - WeasyPrint changes (their docs)
+# pdf_glyphs, pdf_text, pdf_write: WeasyPrint changes (their docs), active once imported
+from buko.adapters.export import hyphenation, pdf_glyphs, pdf_text, pdf_write  # noqa: F401
 
 MAX_PASSES = 3  # one layout, then at most two more with the offending words kept whole
 
@@ -128,8 +135,8 @@ LINES_WITHOUT_FLOATS = True  # False: WeasyPrint looks for floats beside every l
 def _line_beside_no_float(context, box, containing_block, outer=True):
     """WeasyPrint's `avoid_collisions` for a line box in a document without floats (a book's running text):
     the same position and width, without looking for floats to avoid (WeasyPrint does, 2-3 times a line)."""
-    if (not LINES_WITHOUT_FLOATS or context.excluded_shapes or type(box) is not boxes.LineBox or box.style["float"] != "none"
-            or containing_block.style["direction"] != "ltr"):
+    if (not LINES_WITHOUT_FLOATS or context.excluded_shapes or type(box) is not boxes.LineBox
+            or box.style["float"] != "none" or containing_block.style["direction"] != "ltr"):
         return _avoid_collisions(context, box, containing_block, outer)
     position_y = box.position_y if outer else box.border_box_y()
     left = containing_block.content_box_x()

@@ -30,9 +30,9 @@ import threading
 import time
 import traceback
 from collections import deque
-from itertools import accumulate
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import accumulate
 from multiprocessing.connection import Connection, wait
 
 import pyphen
@@ -51,7 +51,7 @@ SILENCE_SECONDS = 900  # a worker that says nothing for this long is taken for s
 # they made (documents, garbage) is never freed: the worker ends with os._exit, which frees nothing object by
 # object. Past it (a long book's worker) each part is freed after it is sent and garbage collected as usual.
 KEEP_WORDS = 50_000
-WARM_BEFORE_FORK = True
+WARM_BEFORE_FORK = True  # the parent parses the stylesheet and hyphenation patterns before forking the workers
 
 
 class WorkerFailed(RuntimeError):
