@@ -95,7 +95,8 @@ class Follower:
                 self.interrupted.discard(index)
         elif kind == "chunk_written":
             streamed = self.texts.get(index)
-            if index in self.interrupted or streamed is None or not streamed.whole:
+            # A fragment, or an older attempt (a taken-over worker) went on writing: it may be the one stored.
+            if index in self.interrupted or streamed is None or not streamed.whole or streamed.rival:
                 stored = await self.reload()
                 self.done[index] = stored.chunks[index].text
             else:

@@ -135,3 +135,72 @@ async def test_a_follower_that_missed_the_start_of_an_attempt_ends_with_the_stor
     # at the re-sync, for the chunk whose text it could not vouch for, and at book_written (for chunks
     # whose chunk_written never came: there are none)
     assert len(reloads) == 3 and follower.unannounced == []
+
+
+def started(attempt):
+    return {"type": "chunk_started", "index": 0, "attempt": attempt}
+
+
+def restarted(attempt):
+    return {"type": "chunk_restarted", "index": 0, "attempt": attempt}
+
+
+def delta(at, text, attempt):
+    return {"type": "delta", "index": 0, "text": text, "at": at, "attempt": attempt}
+
+
+def test_a_taken_over_worker_still_writing_changes_nothing_a_newer_attempt_replaces_the_text():
+    """w1's chunk was taken over by w2 (attempt 2) while w1 (paused, cut off from its heartbeat) was
+    still alive: w1's late events (attempt 1) must not show its text, whole or as a fragment."""
+    followed = fold([started(1), delta(0, "Old words ", 1), started(2), delta(0, "New words", 2)])
+    assert followed == Streamed("New words", 2, 9, True)
+    for late in (delta(10, "from the old worker", 1), delta(0, "Old again", 1), restarted(1)):
+        assert follow(followed, late) == Streamed("New words", 2, 9, True, rival=True)
+    both = fold([started(1), delta(0, "Old words ", 1), started(2), delta(0, "New words", 2),
+                 delta(10, "from the old worker", 1), restarted(1), delta(0, "Old again", 1), delta(9, " go on.", 2)])
+    assert (both.text, both.attempt, both.whole) == ("New words go on.", 2, True)
+    assert both.rival  # the old worker may still store its text: a follower takes the stored chunk
+    # A newer attempt still replaces the text: from its start, or as a fragment when its start was lost.
+    assert follow(both, delta(0, "Third", 3)) == Streamed("Third", 3, 5, True)
+    assert follow(both, delta(7, "piece", 3)) == Streamed("piece", 3, 12, False)
+    assert follow(both, restarted(3)) == Streamed(attempt=3)
+    # A resumed book counts its chunks' attempts from 1 again: the claim's chunk_started starts the text.
+    resumed = fold([started(3), delta(0, "Before the failure", 3), started(1), delta(0, "After", 1)])
+    assert resumed == Streamed("After", 1, 5, True)
+    # Events that say no attempt (older writers, a worker giving its chunk back) are followed as before.
+    assert follow(both, {"type": "chunk_restarted", "index": 0}) == Streamed()
+    assert follow(Streamed("a", None, 1), {"type": "delta", "index": 0, "text": "b"}).text == "ab"
+
+
+async def test_a_snapshot_keeps_the_newer_attempts_text_when_a_taken_over_worker_goes_on(app):
+    book_id, events = await killed_and_taken_over(app)
+    second = events.index([e for e in events if e["type"] == "chunk_started"][1])
+    first_end = sum(len(e["text"]) for e in events[:second] if e["type"] == "delta")
+    late = [delta(first_end, " and more from w1", 1), restarted(1), delta(0, "w1 starts over", 1)]
+    view = BookView(stored(app, book_id))
+    view.chunks[0]["status"] = "writing"
+    for event in events[:second + 3] + late + events[second + 3: -1]:
+        view.fold(event)
+    snapshot = view.snapshot(events[-2]["seq"], "e2")
+    text = stored(app, book_id).chunks[0].text
+    assert snapshot["partial"]["0"] == text
+    assert snapshot["streamed"]["0"] == {"attempt": 2, "end": len(text), "whole": True}
+
+
+async def test_a_follower_takes_the_stored_text_when_a_taken_over_worker_went_on(app):
+    book_id, events = await killed_and_taken_over(app)
+    second = events.index([e for e in events if e["type"] == "chunk_started"][1])
+    book = copy.deepcopy(stored(app, book_id))
+    book.chunks[0].text = "w1 starts over, and w1 stored the chunk first."  # the old worker stored it
+
+    async def reload():
+        return book
+
+    async def stream():
+        for event in events[:second + 2] + [delta(0, "w1 starts over", 1)] + events[second + 2:]:
+            yield event
+        yield {"type": "book_written", "seq": 999}
+
+    follower = Follower(book_id, reload)
+    await follower.follow(stream())
+    assert follower.done[0] == book.chunks[0].text  # the stored chunk, not w2's streamed text

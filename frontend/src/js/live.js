@@ -10,8 +10,17 @@ const chunks = new Map(); // index -> {chapter, status, target, words}
 // A delta continues it only with the same attempt and `at` === end; at 0 it starts the text again;
 // else a piece was lost (the live stream was reset): the text is shown as a fragment until the
 // chunk is done and its stored text replaces it.
+// An older attempt's delta or chunk_restarted (a worker whose chunk was taken over, still writing)
+// changes nothing: the newer attempt's text stays (application/books/streamed.py, the same rule).
+// A chunk_started always starts a claim's text: a resumed book counts attempts from 1 again.
 const streamed = new Map();
 const GAP = "… ";
+
+function superseded(index, event) {
+  const pos = streamed.get(index);
+  const attempt = event.attempt ?? null;
+  return pos !== undefined && pos.attempt != null && attempt !== null && attempt < pos.attempt;
+}
 
 function length(text) { return Array.from(text).length; } // code points, as the server counts
 
@@ -161,6 +170,7 @@ function onEvent(event) {
     case "chunk_started":
     case "chunk_restarted":
       waiting(false);
+      if (event.type === "chunk_restarted" && (chunks.get(index)?.status === "done" || superseded(index, event))) break;
       if (node(index)) { node(index).textContent = ""; node(index).parentElement.dataset.status = "writing"; node(index).dataset.synced = ""; }
       if (chunks.has(index)) chunks.get(index).status = "writing";
       streamed.set(index, { attempt: event.attempt ?? null, end: 0, whole: true });
@@ -168,6 +178,7 @@ function onEvent(event) {
     case "delta":
       waiting(false);
       if (chunks.get(index)?.status === "done") break; // its stored text is shown
+      if (superseded(index, event)) break; // a taken-over worker still writing
       showDelta(index, event);
       break;
     case "chunk_done":

@@ -9,7 +9,9 @@ far) shows the chunk as a fragment ("… " before it) until the stored text repl
 (c) a new attempt (a higher `attempt`, `at` 0) replaces the earlier attempt's text; (d) deltas of a
 chunk already done change nothing; (e) chunks stored while their events were lost (a worker killed
 after its commit, before book_written) show, and the book shows written, once the quiet socket looked
-at the stored book. No script error, no console error."""
+at the stored book; (f) a taken-over worker still writing (its events carry an older `attempt`)
+changes nothing: the newer attempt's text stays, with no "… ", live and in a reloaded page's snapshot,
+and a late chunk_restarted leaves a stored chunk as it is. No script error, no console error."""
 from __future__ import annotations
 
 import asyncio
@@ -239,4 +241,44 @@ def test_the_live_page_shows_streamed_text_fragments_new_attempts_and_the_stored
         wait_shown(page, index, text)
         wait_until(lambda index=index: box_status(page, index) == "done")
     assert page.locator("#book-status").text_content() == "Written"
+    assert page.errors == []
+
+
+def test_a_taken_over_worker_still_writing_never_replaces_the_newer_attempts_text(live_page: Page, writer):
+    """(f) w1's chunk 0 was taken over by w2 (attempt 2) while w1 was still alive (paused, cut off
+    from its heartbeat): w1's late deltas and chunk_restarted (attempt 1) must not show its words."""
+    page = live_page
+    email = register(page)
+    book = writer.book_being_written(email)
+    page.goto(f"/books/{book.id}/write")
+    wait_until(lambda: page.evaluate("window.bukoLive?.seq ?? null") is not None)  # the snapshot arrived
+    first = {c.index: c for c in book.chunks}
+    started = lambda i, attempt: {"type": "chunk_started", "index": i, "chapter": first[i].chapter_number,  # noqa: E731
+                                  "target_words": first[i].target_words, "attempt": attempt}
+    restarted = lambda i, attempt: {"type": "chunk_restarted", "index": i, "attempt": attempt}  # noqa: E731
+    delta = lambda i, at, text, attempt: {"type": "delta", "index": i, "text": text, "at": at,  # noqa: E731
+                                          "attempt": attempt}
+
+    writer.send(book.id, started(0, 1), delta(0, 0, "Old words ", 1), started(0, 2), delta(0, 0, "New words", 2))
+    wait_shown(page, 0, "New words")
+    # w1 goes on (at its own offset, then starting over), then w2 goes on: only w2's text shows
+    writer.send(book.id, delta(0, 10, "from the old worker", 1), restarted(0, 1), delta(0, 0, "Old again", 1),
+                delta(0, 9, " go on.", 2))
+    wait_shown(page, 0, "New words go on.")
+    assert box_status(page, 0) == "writing"
+
+    # a page opened now: its snapshot, folded from the buffered events, holds w2's text, whole
+    page.reload()
+    wait_until(lambda: page.evaluate("window.bukoLive?.seq ?? null") is not None)
+    wait_shown(page, 0, "New words go on.")
+    writer.send(book.id, delta(0, 19, " still", 1), delta(0, 16, " End.", 2))
+    wait_shown(page, 0, "New words go on. End.")
+    assert GAP not in shown(page, 0)
+
+    # stored; then w1's late chunk_restarted and deltas leave the stored text (chunk 1 shows once they were handled)
+    stored = writer.store(book.id, 0, "New words go on. End.")
+    wait_until(lambda: box_status(page, 0) == "done")
+    writer.send(book.id, restarted(0, 1), delta(0, 0, "Old", 1), started(1, 1), delta(1, 0, "Marker.", 1))
+    wait_shown(page, 1, "Marker.")
+    assert shown(page, 0) == stored and box_status(page, 0) == "done"
     assert page.errors == []

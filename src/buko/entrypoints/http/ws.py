@@ -13,7 +13,10 @@ Protocol (JSON text frames):
   "attempt" they belong to; a delta carries "at", where its text starts in the attempt's text
   (in characters, i.e. code points): it continues the text shown when it has that attempt and
   `at` is the length shown; `at` 0 starts the text again; anything else means a piece was lost
-  (show the text as a fragment: chunk_done says when the stored text replaces it).
+  (show the text as a fragment: chunk_done says when the stored text replaces it). A delta or
+  chunk_restarted with an attempt lower than the one shown is from a worker whose chunk was taken
+  over and that still writes: ignore it (a chunk_started always starts the text: a resumed book
+  counts attempts from 1 again).
 - a socket that heard nothing for BUKO_WS_STORED_CHECK_SECONDS while its book is unfinished may get
   a fresh snapshot at any time: the stored book was further on than its events said (they were lost
   with a worker killed after its commit). Apply it as on a connect; events after its `seq` follow.
