@@ -37,49 +37,39 @@ def test_the_pdf_is_weasyprints_own_byte_for_byte(name):
         assert counts["weasyprint"] > 0, counts
 
 
+def _with_and_without(monkeypatch, book, switch: str, slow_path: str, **settings) -> tuple[int, int]:
+    """Renders `book` with pdf_pages' shortcut `switch` on, then off, asserts the two PDFs are the same bytes,
+    and returns how many times WeasyPrint's own function (`slow_path`) ran in each."""
+    cover = PillowCoverRenderer().render(book)
+    calls = []
+    own = getattr(pdf_pages, slow_path)
+    monkeypatch.setattr(pdf_pages, slow_path, lambda *args: calls.append(1) or own(*args))
+    exporter = WeasyPrintExporter(processes=1, **settings)
+    shortcut = exporter.render(book, cover)
+    with_shortcut = len(calls)
+    monkeypatch.setattr(pdf_pages, switch, False)
+    assert shortcut == exporter.render(book, cover)
+    return with_shortcut, len(calls) - with_shortcut
+
+
 @pytest.mark.parametrize("name", sorted(BOOKS))
 def test_lines_placed_without_looking_for_floats_give_the_same_pdf(name, monkeypatch):
-    book = BOOKS[name]()
-    cover = PillowCoverRenderer().render(book)
-    looked = []
-    look = pdf_pages._avoid_collisions
-    monkeypatch.setattr(pdf_pages, "_avoid_collisions", lambda *args: looked.append(1) or look(*args))
-    shortcut = WeasyPrintExporter(processes=1).render(book, cover)
-    shortcut_looks = len(looked)
-    monkeypatch.setattr(pdf_pages, "LINES_WITHOUT_FLOATS", False)
-    assert shortcut == WeasyPrintExporter(processes=1).render(book, cover)
-    assert len(looked) - shortcut_looks > 200 and shortcut_looks < 0.2 * (len(looked) - shortcut_looks)
+    shortcut, without = _with_and_without(monkeypatch, BOOKS[name](), "LINES_WITHOUT_FLOATS", "_avoid_collisions")
+    assert without > 200 and shortcut < 0.2 * without
 
 
 @pytest.mark.parametrize("name", sorted(BOOKS))
 @pytest.mark.parametrize("settings", [{}, {"print_ready": True, "bleed": True}, {"page_size": "6x9"}],
                          ids=["reading", "print-bleed", "6x9"])
 def test_page_styles_shared_by_pages_with_the_same_declarations_give_the_same_pdf(name, settings, monkeypatch):
-    book = BOOKS[name]()
-    cover = PillowCoverRenderer().render(book)
-    computed = []
-    compute = pdf_pages._set_page_styles
-    monkeypatch.setattr(pdf_pages, "_set_page_styles", lambda *args: computed.append(1) or compute(*args))
-    exporter = WeasyPrintExporter(processes=1, **settings)
-    shared = exporter.render(book, cover)
-    computed_shared = len(computed)
-    monkeypatch.setattr(pdf_pages, "SHARE_PAGE_STYLES", False)
-    assert shared == exporter.render(book, cover)
-    pages = len(computed) - computed_shared  # without sharing: once per page
-    assert pages > 10 and computed_shared <= 8 and pages > 1.5 * computed_shared, (computed_shared, pages)
+    shared, pages = _with_and_without(monkeypatch, BOOKS[name](), "SHARE_PAGE_STYLES", "_set_page_styles",
+                                      **settings)  # without sharing: once per page
+    assert pages > 10 and shared <= 8 and pages > 1.5 * shared, (shared, pages)
 
 
 @pytest.mark.parametrize("name", sorted(BOOKS))
 @pytest.mark.parametrize("settings", [{}, {"print_ready": True, "bleed": True}], ids=["reading", "print-bleed"])
 def test_boxes_without_backgrounds_found_from_their_style_give_the_same_pdf(name, settings, monkeypatch):
-    book = BOOKS[name]()
-    cover = PillowCoverRenderer().render(book)
-    looked = []
-    look = pdf_pages._box_backgrounds
-    monkeypatch.setattr(pdf_pages, "_box_backgrounds", lambda *args: looked.append(1) or look(*args))
-    exporter = WeasyPrintExporter(processes=1, **settings)
-    shortcut = exporter.render(book, cover)
-    shortcut_looks = len(looked)
-    monkeypatch.setattr(pdf_pages, "NO_BACKGROUND_SHORTCUT", False)
-    assert shortcut == exporter.render(book, cover)
-    assert len(looked) - shortcut_looks > 5 * shortcut_looks  # most boxes took the shortcut
+    shortcut, without = _with_and_without(monkeypatch, BOOKS[name](), "NO_BACKGROUND_SHORTCUT", "_box_backgrounds",
+                                          **settings)
+    assert without > 5 * shortcut  # most boxes took the shortcut
