@@ -25,9 +25,7 @@ class StaticAssets:
         self.versions = {path.relative_to(folder).as_posix(): _digest(path)
                          for path in sorted(folder.rglob("*")) if path.is_file()}
         imports = {f"{self.url_path}/{name}": self.url(name) for name in self.versions if name.endswith(".js")}
-        # `<`, `>` and `&` escaped as in every JSON block of the pages: the text can never close its <script>
-        self.import_map = (json.dumps({"imports": imports}, separators=(",", ":"))
-                           .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+        self.import_map = script_json({"imports": imports}, separators=(",", ":"))
         digest = base64.b64encode(hashlib.sha256(self.import_map.encode()).digest()).decode()
         self.csp_source = f"'sha256-{digest}'"
 
@@ -37,6 +35,11 @@ class StaticAssets:
         if version is None:  # a typo in a template: loud in every test that renders it, not a broken page
             raise LookupError(f"no static file {name!r}: the templates name files under entrypoints/http/static")
         return f"{self.url_path}/{name}?v={version}"
+
+
+def script_json(value, **dumps) -> str:
+    """JSON to write inside a page's `<script>`: `<`, `>` and `&` escaped, so it can never close its element."""
+    return json.dumps(value, **dumps).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _digest(path: Path) -> str:

@@ -1,7 +1,6 @@
 """What every page shares: the template environment, the caller, CSRF, redirects to the login page."""
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -11,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from quart import Response, current_app, g, redirect, request, url_for
 
+from buko.entrypoints.http.assets import script_json
 from buko.entrypoints.http.pages import i18n
 from buko.entrypoints.http.pages.i18n import _, lazy
 
@@ -56,8 +56,7 @@ def _import_map() -> Markup:
 
 def _data(value) -> Markup:
     """JSON for a `<script type="application/json">` block: never executed, and `<`, `>`, `&` escaped."""
-    text = json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return Markup(text)
+    return Markup(script_json(value, ensure_ascii=False))
 
 
 def _environment() -> Environment:
