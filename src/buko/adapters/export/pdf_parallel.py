@@ -51,7 +51,6 @@ SILENCE_SECONDS = 900  # a worker that says nothing for this long is taken for s
 # they made (documents, garbage) is never freed: the worker ends with os._exit, which frees nothing object by
 # object. Past it (a long book's worker) each part is freed after it is sent and garbage collected as usual.
 KEEP_WORDS = 50_000
-WARM_BEFORE_FORK = True  # the parent parses the stylesheet and hyphenation patterns before forking the workers
 
 
 class WorkerFailed(RuntimeError):
@@ -203,9 +202,8 @@ class _Run:
         exporter, m = self.exporter, self.m
         context = _context()
         parts = _PartsOf(m, type(exporter), exporter.head(m, inline_style=False), self.css, exporter.variant)
-        if WARM_BEFORE_FORK:  # forked workers inherit these instead of each making them again
-            _load_hyphenation(m.language)
-            parsed_css(self.css)
+        _load_hyphenation(m.language)  # forked workers inherit these instead of each making them again
+        parsed_css(self.css)
         for _ in range(min(processes, len(self.groups))):
             conn, child = context.Pipe()
             process = context.Process(target=_serve, args=(child, parts), daemon=True, name="buko-pdf")
